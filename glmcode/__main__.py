@@ -1,0 +1,3 @@
+from glmcode.cli import main
+
+raise SystemExit(main())
