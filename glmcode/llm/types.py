@@ -1,0 +1,42 @@
+"""What the GLM client hands back once a reply is complete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from glmcode.events import TokenUsage, ToolCall
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """One assistant reply, assembled from a stream or read from a whole response.
+
+    `tool_calls` keep the model's order (by index). Their `arguments` are the raw JSON text;
+    the agent parses them, so a malformed call becomes an error result for the model rather
+    than a failure of the reply.
+    """
+
+    content: str
+    reasoning: str
+    tool_calls: tuple[ToolCall, ...]
+    finish_reason: str
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    model: str = ""
+    request_id: str = ""
+
+    def to_message(self) -> dict:
+        """The assistant message to append to the conversation, as GLM wants it back:
+        content always a string, reasoning replayed verbatim."""
+        msg: dict = {"role": "assistant", "content": self.content}
+        if self.reasoning:
+            msg["reasoning_content"] = self.reasoning
+        if self.tool_calls:
+            msg["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in self.tool_calls
+            ]
+        return msg

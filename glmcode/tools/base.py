@@ -1,0 +1,187 @@
+"""The tool contract: one declaration gives the JSON schema the model sees and the validation
+the arguments get before the tool runs."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+class ToolError(Exception):
+    """A failure the model should read and act on; becomes an `is_error` result."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    description: str
+    required: bool = True
+    default: Any = None
+    enum: tuple[str, ...] | None = None
+    items: dict[str, Any] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "description": self.description}
+        if self.enum is not None:
+            out["enum"] = list(self.enum)
+        if self.items is not None:
+            out["items"] = self.items
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """`output` is whole, for the user and the session. `model_output`, when set, is the
+    shorter text the model sees instead."""
+
+    output: str
+    is_error: bool = False
+    model_output: str | None = None
+    diff: str | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def for_model(self) -> str:
+        return self.output if self.model_output is None else self.model_output
+
+
+@dataclass
+class ToolContext:
+    """What a tool may know of the world: where it works and which folders it may write."""
+
+    workspace: Path
+    extra_dirs: tuple[Path, ...] = ()
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def writable_roots(self) -> tuple[Path, ...]:
+        return (self.workspace.resolve(), *(d.resolve() for d in self.extra_dirs))
+
+    def resolve(self, path: str) -> Path:
+        """A path the model gave, made absolute against the workspace, `..` and symlinks
+        resolved."""
+        if not path:
+            raise ToolError("path is empty")
+        p = Path(path).expanduser()
+        if not p.is_absolute():
+            p = self.workspace / p
+        return p.resolve()
+
+    def writable(self, path: str) -> Path:
+        """Like `resolve`, but refuses a path outside the workspace and the added folders."""
+        p = self.resolve(path)
+        for root in self.writable_roots:
+            if p == root or p.is_relative_to(root):
+                return p
+        raise ToolError(
+            f"{path} resolves to {p}, outside the workspace {self.workspace}; writes there are "
+            "refused (the user can allow a folder with --add-dir)"
+        )
+
+    def display(self, path: Path) -> str:
+        """A path as the user and the model should read it: relative inside the workspace."""
+        try:
+            return str(path.relative_to(self.workspace.resolve()))
+        except ValueError:
+            return str(path)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool: its declaration and the function that runs it.
+
+    `kind` is what the permission policy looks at: "read" never changes anything, "edit"
+    changes files in the workspace, "shell" runs commands, "meta" only records (the plan).
+    `preview`, for edit tools, computes the diff a call would make without touching a file,
+    so an approval can show it.
+    """
+
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    kind: str
+    run: Callable[[dict[str, Any], ToolContext], ToolResult]
+    preview: Callable[[dict[str, Any], ToolContext], str] | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind in ("read", "meta")
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": {p.name: p.schema() for p in self.params},
+                    "required": [p.name for p in self.params if p.required],
+                },
+            },
+        }
+
+    def validate(self, args: Any) -> dict[str, Any]:
+        """Arguments checked against the declaration, defaults filled in; raises ToolError
+        with a message precise enough for the model to correct its call."""
+        if not isinstance(args, dict):
+            raise ToolError(f"{self.name}: arguments must be a JSON object, got {type(args).__name__}")
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(args) - set(known))
+        if unknown:
+            raise ToolError(
+                f"{self.name}: unknown argument(s) {', '.join(unknown)}; "
+                f"accepted: {', '.join(known)}"
+            )
+        out: dict[str, Any] = {}
+        for p in self.params:
+            if p.name not in args or args[p.name] is None:
+                if p.required:
+                    raise ToolError(f"{self.name}: missing required argument '{p.name}' ({p.type})")
+                out[p.name] = p.default
+                continue
+            value = args[p.name]
+            if p.type == "integer" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)  # the model sometimes quotes numbers
+            if p.type == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+                value = value.lower() == "true"
+            ok = isinstance(value, JSON_TYPES[p.type]) and not (
+                p.type in ("integer", "number") and isinstance(value, bool)
+            )
+            if not ok:
+                raise ToolError(
+                    f"{self.name}: argument '{p.name}' must be {p.type}, got {type(value).__name__}"
+                )
+            if p.enum is not None and value not in p.enum:
+                raise ToolError(
+                    f"{self.name}: argument '{p.name}' must be one of {', '.join(p.enum)}, got {value!r}"
+                )
+            if p.minimum is not None and value < p.minimum:
+                raise ToolError(f"{self.name}: argument '{p.name}' must be >= {p.minimum}")
+            if p.maximum is not None and value > p.maximum:
+                raise ToolError(f"{self.name}: argument '{p.name}' must be <= {p.maximum}")
+            out[p.name] = value
+        return out
+
+
+def description_beside(module_file: str, name: str) -> str:
+    """The model-facing description kept as a text file next to the tool's module."""
+    return (Path(module_file).parent / f"{name}.md").read_text(encoding="utf-8").strip()
