@@ -1,0 +1,288 @@
+"""What the model is told before the first message: the instructions, the facts of the
+repository it works in, and the user's memory files (AGENTS.md, GLMCODE.md).
+
+The system prompt is built once per session and sent unchanged with every request, so every
+part of it is deterministic: sorted listings, no clock beyond the date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MEMORY_NAMES = ("AGENTS.md", "GLMCODE.md")
+GLOBAL_MEMORY_NAME = "AGENTS.md"
+MEMORY_FILE_CAP = 16 * 1024  # characters
+MEMORY_TOTAL_CAP = 32 * 1024
+
+STATUS_MAX_LINES = 40
+RECENT_COMMITS = 5
+OVERVIEW_MAX_FILES = 200
+OVERVIEW_MAX_BYTES = 2048
+OVERVIEW_LINE_MAX_CHARS = 400
+JUNK_DIRS = frozenset({"node_modules", "venv", "__pycache__", "dist", "build", "target"})
+
+PROMPT_FILE = Path(__file__).with_name("system_prompt.md")
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    cwd: Path
+    root: Path
+    is_git: bool
+    branch: str | None
+    status: str
+    recent_commits: tuple[str, ...]
+    overview: str
+
+
+@dataclass(frozen=True)
+class MemoryFile:
+    path: Path
+    text: str
+    truncated: bool
+
+
+def gather_repo_facts(cwd: Path) -> RepoFacts:
+    """Facts about the repository around `cwd`. Never raises for a folder that is not a git
+    repository, an empty repository, a detached HEAD or a machine without git."""
+    cwd = Path(cwd).resolve()
+    try:
+        import git
+    except ImportError:  # gitpython refuses to import when no git executable is found
+        return _plain_facts(cwd)
+    try:
+        repo = git.Repo(cwd, search_parent_directories=True)
+    except (git.exc.GitError, OSError):
+        return _plain_facts(cwd)
+    with repo:
+        if repo.working_tree_dir is None:
+            return _plain_facts(cwd)
+        root = Path(repo.working_tree_dir).resolve()
+        branch = _branch(repo)
+    # Run in cwd, not the root, so the listing holds only what lies below the working
+    # directory, with paths as the tools will take them.
+    cmd = git.Git(str(cwd))
+    status = _git(cmd, "status", "--porcelain") or ""
+    log = _git(cmd, "log", f"-{RECENT_COMMITS}", "--format=%h %s") or ""
+    listing = _git(cmd, "ls-files", "--cached", "--others", "--exclude-standard", "-z") or ""
+    files = sorted({f for f in listing.split("\0") if f})
+    return RepoFacts(
+        cwd=cwd,
+        root=root,
+        is_git=True,
+        branch=branch,
+        status=_cap_lines(status, STATUS_MAX_LINES),
+        recent_commits=tuple(line for line in log.splitlines() if line.strip()),
+        overview=render_overview(files) if len(files) <= OVERVIEW_MAX_FILES else "",
+    )
+
+
+def _plain_facts(cwd: Path) -> RepoFacts:
+    files = _walk_files(cwd, OVERVIEW_MAX_FILES)
+    return RepoFacts(
+        cwd=cwd,
+        root=cwd,
+        is_git=False,
+        branch=None,
+        status="",
+        recent_commits=(),
+        overview="" if files is None else render_overview(files),
+    )
+
+
+def _git(cmd: Any, command: str, *args: str) -> str | None:
+    """Output of one git command, or None when it fails (no commits yet, a repository git
+    refuses to touch, git gone since import)."""
+    import git
+
+    try:
+        return getattr(cmd, command.replace("-", "_"))(*args)
+    except (git.exc.GitError, OSError):
+        return None
+
+
+def _branch(repo: Any) -> str | None:
+    import git
+
+    try:
+        if repo.head.is_detached:
+            return None
+        return repo.head.reference.name
+    except (git.exc.GitError, TypeError, ValueError, OSError):
+        return None
+
+
+def _cap_lines(text: str, limit: int) -> str:
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return "\n".join(lines)
+    return "\n".join([*lines[:limit], f"... {len(lines) - limit} more"])
+
+
+def _walk_files(top: Path, limit: int) -> list[str] | None:
+    """Relative paths of the files under `top`, skipping hidden and junk folders; None as soon
+    as there are more than `limit`, so a walk of a huge tree stops early."""
+    found: list[str] = []
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and d not in JUNK_DIRS and not d.endswith(".egg-info")
+        )
+        rel = Path(folder).relative_to(top)
+        for name in names:
+            found.append((rel / name).as_posix())
+            if len(found) > limit:
+                return None
+    return sorted(found)
+
+
+def render_overview(files: list[str]) -> str:
+    """Files grouped by folder, one line per folder (`src/pkg/: a.py, b.py`), capped so a
+    crowded folder or a deep tree cannot crowd out the rest of the prompt."""
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        folder, _, name = f.rpartition("/")
+        groups.setdefault(f"{folder}/" if folder else "./", []).append(name)
+    lines: list[str] = []
+    size = 0
+    shown = 0
+    for folder in sorted(groups):
+        names = sorted(groups[folder])
+        line = f"{folder}:"
+        count = 0
+        for name in names:
+            piece = f" {name}" if count == 0 else f", {name}"
+            if len(line) + len(piece) > OVERVIEW_LINE_MAX_CHARS:
+                line += f", ... (+{len(names) - count})"
+                break
+            line += piece
+            count += 1
+        if size + len(line) + 1 > OVERVIEW_MAX_BYTES:
+            break
+        lines.append(line)
+        size += len(line) + 1
+        shown += len(names)
+    if shown < len(files):
+        lines.append(f"... {len(files) - shown} more files in folders not listed")
+    return "\n".join(lines)
+
+
+def find_memory_files(cwd: Path, root: Path, user_config_dir: Path) -> list[MemoryFile]:
+    """The user's global AGENTS.md, then AGENTS.md and GLMCODE.md in each folder from the
+    repository root down to `cwd`. Later files are nearer to the work and win a disagreement,
+    so when the total cap bites it is the farthest files that lose their text first."""
+    cwd = Path(cwd).resolve()
+    root = Path(root).resolve()
+    try:
+        parts = cwd.relative_to(root).parts
+        folders = [root, *(root.joinpath(*parts[: i + 1]) for i in range(len(parts)))]
+    except ValueError:
+        folders = [cwd]
+    candidates = [Path(user_config_dir) / GLOBAL_MEMORY_NAME]
+    candidates += [folder / name for folder in folders for name in MEMORY_NAMES]
+
+    texts: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for path in candidates:
+        text = _read_memory(path)
+        if text is None or path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        texts.append((path, text))
+
+    budget = MEMORY_TOTAL_CAP
+    picked: list[MemoryFile] = []
+    for path, text in reversed(texts):
+        kept = text[: min(MEMORY_FILE_CAP, budget)]
+        budget -= len(kept)
+        picked.append(MemoryFile(path=path, text=kept, truncated=len(kept) < len(text)))
+    picked.reverse()
+    return picked
+
+
+def _read_memory(path: Path) -> str | None:
+    """The file's text, or None when it is missing, unreadable or blank."""
+    try:
+        if not path.is_file():
+            return None
+        text = path.read_bytes().decode("utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def build_system_prompt(
+    cwd: Path, *, user_config_dir: Path, model: str, today: str | None = None
+) -> str:
+    """The whole system message: instructions, environment, memory files."""
+    facts = gather_repo_facts(cwd)
+    memory = find_memory_files(facts.cwd, facts.root, user_config_dir)
+    date = today if today is not None else datetime.date.today().isoformat()
+    parts = [
+        PROMPT_FILE.read_text(encoding="utf-8").strip(),
+        render_environment(facts, model=model, today=date),
+    ]
+    if memory:
+        parts.append(render_memory(memory))
+    return "\n\n".join(parts) + "\n"
+
+
+def render_environment(facts: RepoFacts, *, model: str, today: str) -> str:
+    lines = [
+        "# Environment",
+        f"- Working directory: {facts.cwd}",
+    ]
+    if facts.is_git:
+        if facts.root != facts.cwd:
+            lines.append(f"- Repository root: {facts.root}")
+        lines.append(f"- Git branch: {_describe_head(facts)}")
+    else:
+        lines.append("- Not a git repository")
+    lines += [
+        f"- Date: {today}",
+        f"- Platform: {platform.system()} {platform.machine()}".rstrip(),
+        f"- Model: {model}",
+    ]
+    if facts.is_git:
+        lines += [
+            "",
+            "## Git status (porcelain, paths from the repository root)",
+            "```",
+            facts.status or "(clean)",
+            "```",
+        ]
+        if facts.recent_commits:
+            lines += ["", "## Recent commits", "```", *facts.recent_commits, "```"]
+    if facts.overview:
+        lines += ["", "## Files in the working directory", "```", facts.overview, "```"]
+    return "\n".join(lines)
+
+
+def _describe_head(facts: RepoFacts) -> str:
+    if facts.branch is not None:
+        return facts.branch if facts.recent_commits else f"{facts.branch} (no commits yet)"
+    if facts.recent_commits:
+        return f"detached at {facts.recent_commits[0].split(' ', 1)[0]}"
+    return "detached"
+
+
+def render_memory(memory: list[MemoryFile]) -> str:
+    blocks = [
+        "# Memory files\n"
+        "Standing instructions from the user and the project. Follow them; where two "
+        "disagree, the later one (nearer the working directory) wins."
+    ]
+    for m in memory:
+        block = f"## {m.path}\n{m.text.rstrip()}"
+        if m.truncated:
+            block += (
+                f"\n[truncated: only part of {m.path.name} fits in the memory budget; "
+                "read the file for the rest]"
+            )
+        blocks.append(block)
+    return "\n\n".join(blocks)
