@@ -120,6 +120,17 @@ class ToolCallStarted(Event):
 
 
 @dataclass(frozen=True)
+class ApprovalNeeded(Event):
+    """A call waits for the user's answer; `preview` is the diff or the command."""
+
+    type: ClassVar[str] = "approval_needed"
+    id: str
+    name: str
+    reason: str
+    preview: str
+
+
+@dataclass(frozen=True)
 class ToolCallFinished(Event):
     """`output` is whole, for the user and the session; the model may have seen less."""
 

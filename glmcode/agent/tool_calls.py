@@ -1,0 +1,229 @@
+"""Turning the model's tool calls into results: parse, check, ask, run.
+
+Whatever goes wrong here becomes a result the model can read; nothing but an interrupt
+escapes to end the loop.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
+from glmcode.permissions import Policy, suggest_rule
+from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
+from glmcode.tools.registry import Registry
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    call_id: str
+    tool: str
+    kind: str
+    args: dict[str, Any]
+    preview: str
+    reason: str
+    suggested_rule: str
+
+
+@dataclass(frozen=True)
+class ApprovalAnswer:
+    """`decision`: "yes", "no", "always" (this tool for the session) or "always_rule"
+    (the suggested rule, for the session; a frontend may also save it)."""
+
+    decision: str
+    reason: str = ""
+
+
+class Approver(Protocol):
+    def __call__(self, request: ApprovalRequest) -> ApprovalAnswer: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    call: ToolCall
+    tool: Tool | None
+    args: dict[str, Any]
+    error: str | None  # set when the call cannot run as given
+
+
+def parse_arguments(raw: str) -> Any:
+    """The model's argument text as JSON, with an error message it can act on."""
+    text = raw.strip()
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        try:
+            first, end = json.JSONDecoder().raw_decode(text)
+        except json.JSONDecodeError:
+            raise ToolError(
+                f"the arguments are not valid JSON ({exc.msg} at character {exc.pos}); "
+                "send one JSON object with the parameters"
+            ) from None
+        if text[end:].strip():
+            raise ToolError(
+                "the arguments hold more than one JSON value; send one JSON object per call "
+                "and make separate calls for separate actions"
+            ) from None
+        return first
+
+
+def prepare(call: ToolCall, registry: Registry) -> Prepared:
+    tool = registry.get(call.name)
+    if tool is None:
+        return Prepared(
+            call, None, {},
+            f"there is no tool named {call.name!r}; the tools are: {', '.join(registry.names)}",
+        )
+    try:
+        args = tool.validate(parse_arguments(call.arguments))
+    except ToolError as exc:
+        return Prepared(call, tool, {}, f"{call.name}: {exc}" if not str(exc).startswith(call.name) else str(exc))
+    return Prepared(call, tool, args, None)
+
+
+def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    try:
+        return tool.run(args, ctx)
+    except ToolError as exc:
+        return ToolResult(str(exc), is_error=True)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # a tool bug must not end the session; the model and user see it
+        return ToolResult(f"{tool.name} failed unexpectedly: {type(exc).__name__}: {exc}", is_error=True)
+
+
+class ToolRunner:
+    """Runs one reply's tool calls under the permission policy and yields their events.
+
+    `results` holds, after iteration, one (call, text for the model) pair per call, in the
+    model's order, which is the order the tool messages must go back in.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        policy: Policy,
+        ctx: ToolContext,
+        approver: Approver | None,
+        *,
+        headless_hint: str = "",
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.ctx = ctx
+        self.approver = approver
+        self.headless_hint = headless_hint
+
+    def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+        prepared = [prepare(c, self.registry) for c in calls]
+        i = 0
+        while i < len(prepared):
+            batch = [prepared[i]]
+            if self._parallel_safe(prepared[i]):
+                while i + len(batch) < len(prepared) and self._parallel_safe(prepared[i + len(batch)]):
+                    batch.append(prepared[i + len(batch)])
+            if len(batch) > 1:
+                yield from self._run_parallel(batch, results)
+            else:
+                yield from self._run_one(batch[0], results)
+            i += len(batch)
+
+    def _parallel_safe(self, p: Prepared) -> bool:
+        if p.error or p.tool is None or p.tool.kind != "read":
+            return False
+        return self.policy.decide(p.tool.name, p.tool.kind, p.args).decision == "allow"
+
+    def _run_parallel(self, batch: list[Prepared], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        for p in batch:
+            yield ToolCallStarted(p.call.id, p.call.name, p.args)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=min(4, len(batch))) as pool:
+            futures = [pool.submit(run_tool, p.tool, p.args, self.ctx) for p in batch]  # type: ignore[arg-type]
+            for p, fut in zip(batch, futures):
+                result = fut.result()
+                yield self._finish(p.call, result, time.monotonic() - started, results)
+
+    def _run_one(self, p: Prepared, results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+        started = time.monotonic()
+        yield ToolCallStarted(p.call.id, p.call.name, p.args if not p.error else p.call.arguments)
+        if p.error is not None or p.tool is None:
+            yield self._finish(p.call, ToolResult(p.error or "", is_error=True), 0.0, results)
+            return
+        tool = p.tool
+        verdict = self.policy.decide(tool.name, tool.kind, p.args)
+        if verdict.decision == "deny":
+            yield self._finish(p.call, ToolResult(f"Not run: {verdict.reason}", is_error=True), 0.0, results)
+            return
+        if verdict.decision == "ask":
+            refusal = yield from self._ask(p, verdict.reason)
+            if refusal is not None:
+                yield self._finish(p.call, ToolResult(refusal, is_error=True), 0.0, results)
+                return
+            started = time.monotonic()
+        result = run_tool(tool, p.args, self.ctx)
+        yield self._finish(p.call, result, time.monotonic() - started, results)
+
+    def _ask(self, p: Prepared, reason: str) -> Iterator[Event]:
+        """Yields the approval events; returns None when approved, else the refusal text."""
+        tool = p.tool
+        assert tool is not None
+        rule = suggest_rule(tool.name, p.args)
+        if self.approver is None:
+            yield Notice(f"Refused {tool.name}: {reason}. {self.headless_hint}".strip())
+            return (
+                f"Not run: {reason}, and nobody can approve it in this run. "
+                f"The user can allow it with the rule {rule!r} or a more permissive mode. "
+                "Continue without it if you can, or say what you need."
+            )
+        preview = self._preview(tool, p.args)
+        yield ApprovalNeeded(p.call.id, tool.name, reason, preview)
+        answer = self.approver(
+            ApprovalRequest(p.call.id, tool.name, tool.kind, p.args, preview, reason, rule)
+        )
+        if answer.decision == "always":
+            self.policy.allow_for_session(tool.name)
+        elif answer.decision == "always_rule":
+            self.policy.allow_for_session(rule)
+        elif answer.decision != "yes":
+            why = f" Their reason: {answer.reason}" if answer.reason else ""
+            return f"The user declined this {tool.name} call.{why}"
+        return None
+
+    def _preview(self, tool: Tool, args: dict[str, Any]) -> str:
+        if tool.kind == "shell":
+            return str(args.get("command", ""))
+        if tool.preview is None:
+            return json.dumps(args, ensure_ascii=False)
+        try:
+            return tool.preview(args, self.ctx)
+        except ToolError as exc:
+            return f"(no preview: {exc})"
+
+    @staticmethod
+    def _finish(
+        call: ToolCall, result: ToolResult, duration: float, results: list[tuple[ToolCall, str]]
+    ) -> ToolCallFinished:
+        text = result.for_model
+        if result.is_error and not text.startswith("Error"):
+            text = f"Error: {text}"
+        results.append((call, text))
+        return ToolCallFinished(
+            call.id, call.name, result.output, result.is_error, round(duration, 4), result.diff, result.data
+        )
+
+
+def interrupted_results(
+    calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]
+) -> list[tuple[ToolCall, str]]:
+    """Every call answered, so the conversation stays valid after an interrupt."""
+    done = {c.id for c, _ in results}
+    return results + [(c, "Error: interrupted by the user before this call finished") for c in calls if c.id not in done]
+

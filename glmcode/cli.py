@@ -1,0 +1,145 @@
+"""The `glmcode` command.
+
+`main` answers `--version` before importing anything: typer, rich and httpx together cost
+more than Python's own start-up, and the version is asked for by scripts that want it now.
+Everything else is built by `build_app`, whose commands import what they use when they run.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from glmcode import __version__
+
+OUTPUT_FORMATS = ("text", "json", "stream-json")
+MODES = ("ask", "auto-edit", "full-auto", "read-only")
+PROVIDERS = ("zai", "zai-coding", "bigmodel", "bigmodel-coding", "openrouter")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        sys.stdout.write(f"glmcode {__version__}\n")
+        return 0
+    app = build_app()
+    try:
+        app(args=args, prog_name="glmcode", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # click's usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+def build_app() -> Any:
+    import typer
+
+    app = typer.Typer(
+        add_completion=False,
+        no_args_is_help=False,
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help="glmcode: a terminal coding agent for GLM-4.6.",
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+
+    model_opt = typer.Option(None, "--model", "-m", help="Model name (default glm-4.6).")
+    provider_opt = typer.Option(None, "--provider", help=f"Endpoint profile: {', '.join(PROVIDERS)}.")
+    base_url_opt = typer.Option(None, "--base-url", help="API base URL (overrides the provider's).")
+    mode_opt = typer.Option(None, "--permission-mode", help=f"Permission mode: {', '.join(MODES)}.")
+    full_auto_opt = typer.Option(False, "--full-auto", help="Same as --permission-mode full-auto.")
+    add_dir_opt = typer.Option(None, "--add-dir", help="Another folder the agent may write (repeatable).")
+    cwd_opt = typer.Option(None, "--cd", "-C", help="Work in this folder instead of the current one.")
+    max_tokens_opt = typer.Option(None, "--max-tokens", help="Output token budget per request.")
+    thinking_opt = typer.Option(None, "--thinking/--no-thinking", help="Let the model reason first.")
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        version: bool = typer.Option(False, "--version", "-V", help="Print the version and exit."),
+    ) -> None:
+        if version:
+            typer.echo(f"glmcode {__version__}")
+            raise typer.Exit(0)
+        if ctx.invoked_subcommand is None:
+            typer.echo(ctx.get_help())
+
+    @app.command("exec")
+    def exec_(
+        prompt: str = typer.Argument(..., help="What to do; '-' reads it from standard input."),
+        output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
+        max_turns: int = typer.Option(None, "--max-turns", help="Stop after this many model requests."),
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        permission_mode: str = mode_opt,
+        full_auto: bool = full_auto_opt,
+        add_dir: list[str] = add_dir_opt,
+        cd: str = cwd_opt,
+        max_tokens: int = max_tokens_opt,
+        thinking: bool = thinking_opt,
+    ) -> None:
+        """Run one prompt headless and exit (for scripts and CI)."""
+        from glmcode.ui.headless import exec_command
+
+        if output_format not in OUTPUT_FORMATS:
+            raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
+        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        raise typer.Exit(exec_command(prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns))
+
+    @app.command("config")
+    def config_(
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        cd: str = cwd_opt,
+    ) -> None:
+        """Print the effective settings and where each came from."""
+        from glmcode.ui.settings_view import config_command
+
+        raise typer.Exit(config_command(_flags(model, provider, base_url, None, False, None, None, None), cd=cd))
+
+    @app.command("trust")
+    def trust_(path: str = typer.Argument(None, help="Project folder (default: this project).")) -> None:
+        """Let this project's .glmcode/config.toml widen permissions."""
+        from glmcode.ui.settings_view import trust_command
+
+        raise typer.Exit(trust_command(path))
+
+    return app
+
+
+def _flags(
+    model: str | None,
+    provider: str | None,
+    base_url: str | None,
+    permission_mode: str | None,
+    full_auto: bool,
+    add_dir: list[str] | None,
+    max_tokens: int | None,
+    thinking: bool | None,
+) -> dict[str, Any]:
+    flags: dict[str, Any] = {
+        "model": model,
+        "provider": provider,
+        "base_url": base_url,
+        "permission_mode": "full-auto" if full_auto else permission_mode,
+        "add_dirs": tuple(add_dir) if add_dir else None,
+        "max_tokens": max_tokens,
+        "thinking": thinking,
+    }
+    return {k: v for k, v in flags.items() if v is not None}

@@ -1,0 +1,49 @@
+"""The set of tools the model is offered, in a fixed order so the request stays byte-stable."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from glmcode.tools.base import Tool
+
+BUILTIN_MODULES: tuple[str, ...] = (
+    "read_file",
+    "write_file",
+    "edit_file",
+    "apply_patch",
+    "run_shell",
+    "grep",
+    "glob",
+    "todo_write",
+)
+
+
+class Registry:
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self._tools:
+                raise ValueError(f"two tools are named {tool.name}")
+            self._tools[tool.name] = tool
+        self._schemas = [t.schema() for t in self._tools.values()]
+
+    @classmethod
+    def builtin(cls, only: Sequence[str] | None = None) -> Registry:
+        names = BUILTIN_MODULES if only is None else tuple(only)
+        return cls(importlib.import_module(f"glmcode.tools.{n}").TOOL for n in names)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """The same list object every time: the request body must not change between turns."""
+        return self._schemas
+
+    def __len__(self) -> int:
+        return len(self._tools)

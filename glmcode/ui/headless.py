@@ -1,0 +1,216 @@
+"""`glmcode exec`: one prompt, no questions asked, output for scripts.
+
+Formats: `text` prints the answer on stdout (streamed when stdout is a terminal, the final
+answer alone when it is a pipe) and progress on stderr; `json` prints one object at the end;
+`stream-json` prints every event as a JSON line the moment it happens, then the same result
+object as `json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+from glmcode.events import (
+    Error,
+    Event,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    RunFinished,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    TurnStarted,
+)
+
+EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "interrupted": 130}
+HEADLESS_HINT = (
+    "To allow it: --full-auto, --permission-mode full-auto, or an allow rule under "
+    "[permissions] in .glmcode/config.toml (see docs/permissions.md)."
+)
+
+
+def exec_command(
+    prompt: str,
+    flags: dict[str, Any],
+    *,
+    cd: str | None,
+    output_format: str,
+    verbose: bool,
+    max_turns: int | None,
+) -> int:
+    from glmcode.config import ConfigError, load_settings, require_api_key
+
+    err = sys.stderr
+    cwd = Path(cd).expanduser() if cd else Path.cwd()
+    if not cwd.is_dir():
+        err.write(f"glmcode: {cwd} is not a folder\n")
+        return 2
+    cwd = cwd.resolve()
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        err.write("glmcode: the prompt is empty (pass it as an argument, or '-' to read standard input)\n")
+        return 2
+    try:
+        settings = load_settings(cwd, os.environ, flags)
+        if "permission_mode" not in flags and settings.sources.get("permission_mode") == "default":
+            settings = replace(settings, permission_mode="auto-edit")
+        require_api_key(settings)
+    except ConfigError as exc:
+        err.write(f"glmcode: {exc}\n")
+        return 2
+    for warning in getattr(settings, "warnings", ()):
+        err.write(f"glmcode: {warning}\n")
+
+    from glmcode.agent.loop import drive
+    from glmcode.agent.setup import open_workspace
+
+    ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT)
+    out = sys.stdout
+    if output_format == "text":
+        renderer: Renderer = TextRenderer(out, err, verbose=verbose)
+    else:
+        renderer = JsonRenderer(out, ws.started.session_id, stream=output_format == "stream-json")
+        renderer.handle(ws.started)
+    try:
+        drive(ws.agent.run(prompt), renderer.handle)
+    finally:
+        ws.session.close()
+    return EXIT_CODES.get(renderer.status, 1)
+
+
+class Renderer:
+    status: str = "error"
+
+    def handle(self, event: Event) -> None:
+        raise NotImplementedError
+
+
+class TextRenderer(Renderer):
+    def __init__(self, out: IO[str], err: IO[str], *, verbose: bool) -> None:
+        self.out, self.err = out, err
+        self.stream_answer = out.isatty()
+        self.progress = verbose or err.isatty()
+        self.dim = err.isatty()
+        self._line_open = False
+        self._in_reasoning = False
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self._end_reasoning()
+            if self.stream_answer:
+                self.out.write(event.text)
+                self.out.flush()
+                self._line_open = not event.text.endswith("\n")
+            elif self.progress:
+                self.err.write(event.text)
+        elif isinstance(event, ReasoningDelta):
+            if self.progress:
+                if not self._in_reasoning:
+                    self._in_reasoning = True
+                    self._say("\x1b[2m" if self.dim else "", end="")
+                self.err.write(event.text)
+                self.err.flush()
+        elif isinstance(event, TurnStarted):
+            self._line_open = False
+        elif isinstance(event, TurnFinished):
+            self._end_reasoning()
+            if self._line_open:
+                self.out.write("\n")
+                self.out.flush()
+                self._line_open = False
+        elif isinstance(event, ToolCallStarted):
+            if self.progress:
+                self._say(f"-> {event.name} {_summary(event.arguments)}")
+        elif isinstance(event, ToolCallFinished):
+            if self.progress or event.is_error:
+                first = event.output.strip().splitlines()[0] if event.output.strip() else ""
+                mark = "error" if event.is_error else "ok"
+                self._say(f"   {mark}: {first[:200]}")
+        elif isinstance(event, Retrying):
+            self._say(f"glmcode: {event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})")
+        elif isinstance(event, Notice):
+            self._say(f"glmcode: {event.message}")
+        elif isinstance(event, Error):
+            self._end_reasoning()
+            self._say(f"glmcode: error: {event.message}" + (f"\n{event.hint}" if event.hint else ""))
+        elif isinstance(event, RunFinished):
+            self.status = event.status
+            self._end_reasoning()
+            if not self.stream_answer and event.result:
+                self.out.write(event.result.strip("\n") + "\n")
+                self.out.flush()
+            if event.status == "max_turns":
+                self._say(f"glmcode: stopped after {event.turns} turns (--max-turns)")
+            elif event.status == "interrupted":
+                self._say("glmcode: interrupted")
+
+    def _end_reasoning(self) -> None:
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self._say("\x1b[0m" if self.dim else "")
+
+    def _say(self, text: str, end: str = "\n") -> None:
+        self.err.write(text + end)
+        self.err.flush()
+
+
+class JsonRenderer(Renderer):
+    def __init__(self, out: IO[str], session_id: str, *, stream: bool) -> None:
+        self.out = out
+        self.session_id = session_id
+        self.stream = stream
+        self.started = time.monotonic()
+        self.error: dict[str, str] | None = None
+        self.tool_calls = 0
+
+    def handle(self, event: Event) -> None:
+        if self.stream:
+            self._emit(event.to_dict())
+        if isinstance(event, Error):
+            self.error = {"kind": event.kind, "message": event.message, "hint": event.hint}
+        elif isinstance(event, ToolCallStarted):
+            self.tool_calls += 1
+        elif isinstance(event, RunFinished):
+            self.status = event.status
+            self._emit(
+                {
+                    "type": "result",
+                    "status": event.status,
+                    "result": event.result,
+                    "session_id": self.session_id,
+                    "turns": event.turns,
+                    "tool_calls": self.tool_calls,
+                    "usage": {
+                        "prompt_tokens": event.usage.prompt_tokens,
+                        "completion_tokens": event.usage.completion_tokens,
+                        "cached_tokens": event.usage.cached_tokens,
+                    },
+                    "cost_usd": round(event.cost_usd, 6),
+                    "duration_s": round(time.monotonic() - self.started, 3),
+                    "error": self.error,
+                    "exit_code": EXIT_CODES.get(event.status, 1),
+                }
+            )
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+
+def _summary(arguments: Any) -> str:
+    """The one argument that says what a call is about."""
+    if isinstance(arguments, dict):
+        for key in ("command", "path", "pattern"):
+            if key in arguments and arguments[key]:
+                return str(arguments[key]).splitlines()[0][:120]
+        return ""
+    return str(arguments)[:120]

@@ -1,0 +1,44 @@
+"""`glmcode config` and `glmcode trust`: what the settings are, and whose word they are."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
+    from glmcode.config import ConfigError, describe, load_settings
+    from glmcode.paths import project_config_file, user_config_file
+
+    cwd = Path(cd).expanduser().resolve() if cd else Path.cwd()
+    try:
+        settings = load_settings(cwd, os.environ, flags)
+    except ConfigError as exc:
+        sys.stderr.write(f"glmcode: {exc}\n")
+        return 2
+    rows = describe(settings)
+    width = max(len(k) for k, _, _ in rows)
+    value_width = min(48, max(len(v) for _, v, _ in rows))
+    out = sys.stdout
+    for key, value, source in rows:
+        out.write(f"{key.ljust(width)}  {value.ljust(value_width)}  ({source})\n")
+    out.write(f"\nuser config:    {user_config_file(os.environ)}\n")
+    out.write(f"project config: {project_config_file(settings.project_root)}\n")
+    for warning in getattr(settings, "warnings", ()):
+        out.write(f"note: {warning}\n")
+    return 0
+
+
+def trust_command(path: str | None) -> int:
+    from glmcode.config import trust_project
+    from glmcode.paths import find_project_root
+
+    root = Path(path).expanduser().resolve() if path else find_project_root(Path.cwd())
+    if not root.is_dir():
+        sys.stderr.write(f"glmcode: {root} is not a folder\n")
+        return 2
+    trust_project(root, os.environ)
+    sys.stdout.write(f"trusted {root}: its .glmcode/config.toml may now widen permissions\n")
+    return 0
