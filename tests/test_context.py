@@ -389,3 +389,16 @@ def test_default_date_is_today(tmp_path):
     text = build_system_prompt(tmp_path, user_config_dir=tmp_path / "c", model="glm-4.6")
     after = datetime.date.today().isoformat()
     assert f"- Date: {before}\n" in text or f"- Date: {after}\n" in text
+
+
+def test_module_prints_the_prompt_with_the_users_config_folder(tmp_path, monkeypatch, capsys):
+    config_home = tmp_path / "xdg"
+    (config_home / "glmcode").mkdir(parents=True)
+    (config_home / "glmcode" / "AGENTS.md").write_text("Prefer tabs.\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    (tmp_path / "work").mkdir()
+    assert context.main([str(tmp_path / "work"), "--model", "glm-4.5-air"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(context.PROMPT_FILE.read_text(encoding="utf-8").strip())
+    assert "- Model: glm-4.5-air\n" in out
+    assert f"## {config_home / 'glmcode' / 'AGENTS.md'}\nPrefer tabs.\n" in out

@@ -286,3 +286,31 @@ def render_memory(memory: list[MemoryFile]) -> str:
             )
         blocks.append(block)
     return "\n\n".join(blocks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m glmcode.agent.context [FOLDER]`: print the system prompt glmcode would send
+    from FOLDER, to check what the model is told."""
+    import argparse
+
+    from glmcode.paths import config_dir
+
+    parser = argparse.ArgumentParser(
+        prog="python -m glmcode.agent.context",
+        description="Print the system prompt glmcode builds for a folder.",
+    )
+    parser.add_argument("folder", nargs="?", default=".", help="working directory (default: .)")
+    parser.add_argument("--model", default="glm-4.6", help="model name shown in the prompt")
+    parser.add_argument("--config-dir", type=Path, default=None, help="glmcode config folder")
+    args = parser.parse_args(argv)
+    text = build_system_prompt(
+        Path(args.folder),
+        user_config_dir=args.config_dir or config_dir(),
+        model=args.model,
+    )
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
