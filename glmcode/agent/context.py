@@ -20,6 +20,7 @@ MEMORY_FILE_CAP = 16 * 1024  # characters
 MEMORY_TOTAL_CAP = 32 * 1024
 
 STATUS_MAX_LINES = 40
+STATUS_UNAVAILABLE = "(unavailable: git status failed)"
 RECENT_COMMITS = 5
 OVERVIEW_MAX_FILES = 200
 OVERVIEW_MAX_BYTES = 2048
@@ -67,18 +68,22 @@ def gather_repo_facts(cwd: Path) -> RepoFacts:
     # Run in cwd, not the root, so the listing holds only what lies below the working
     # directory, with paths as the tools will take them.
     cmd = git.Git(str(cwd))
-    status = _git(cmd, "status", "--porcelain") or ""
+    status = _git(cmd, "status", "--porcelain")
     log = _git(cmd, "log", f"-{RECENT_COMMITS}", "--format=%h %s") or ""
-    listing = _git(cmd, "ls-files", "--cached", "--others", "--exclude-standard", "-z") or ""
-    files = sorted({f for f in listing.split("\0") if f})
+    listing = _git(cmd, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    if listing is None:
+        files = _walk_files(cwd, OVERVIEW_MAX_FILES)
+    else:
+        files = sorted({f for f in listing.split("\0") if f})
     return RepoFacts(
         cwd=cwd,
         root=root,
         is_git=True,
         branch=branch,
-        status=_cap_lines(status, STATUS_MAX_LINES),
+        # an empty status reads as "clean", which a failed command must not claim
+        status=STATUS_UNAVAILABLE if status is None else _cap_lines(status, STATUS_MAX_LINES),
         recent_commits=tuple(line for line in log.splitlines() if line.strip()),
-        overview=render_overview(files) if len(files) <= OVERVIEW_MAX_FILES else "",
+        overview=render_overview(files) if files and len(files) <= OVERVIEW_MAX_FILES else "",
     )
 
 
