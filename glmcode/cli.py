@@ -15,6 +15,7 @@ from glmcode import __version__
 OUTPUT_FORMATS = ("text", "json", "stream-json")
 MODES = ("ask", "auto-edit", "full-auto", "read-only")
 PROVIDERS = ("zai", "zai-coding", "bigmodel", "bigmodel-coding", "openrouter")
+SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         sys.stdout.write(f"glmcode {__version__}\n")
         return 0
+    if not any(a in SUBCOMMANDS for a in args) and not any(a in ("-h", "--help") for a in args):
+        args = ["chat", *args]  # `glmcode` and `glmcode "prompt"` open the interactive session
     app = build_app()
     try:
         app(args=args, prog_name="glmcode", standalone_mode=False)
@@ -100,6 +103,60 @@ def build_app() -> Any:
             raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
         flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
         raise typer.Exit(exec_command(prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns))
+
+    @app.command("chat", hidden=True)
+    def chat(
+        prompt: str = typer.Argument(None, help="A first prompt to send at once."),
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        permission_mode: str = mode_opt,
+        full_auto: bool = full_auto_opt,
+        add_dir: list[str] = add_dir_opt,
+        cd: str = cwd_opt,
+        max_tokens: int = max_tokens_opt,
+        thinking: bool = thinking_opt,
+    ) -> None:
+        """The interactive session (what `glmcode` with no command opens)."""
+        from glmcode.ui.tui.app import interactive_command
+
+        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        raise typer.Exit(interactive_command(prompt, flags, cd=cd))
+
+    @app.command("fix")
+    def fix(
+        task: str = typer.Argument(None, help="What to fix; '-' reads it from standard input."),
+        task_file: str = typer.Option(None, "--task-file", help="Read the task from this file."),
+        check: str = typer.Option(None, "--check", help="A command that passes (exit 0) when the fix is done."),
+        attempts: int = typer.Option(3, "--attempts", min=1, help="Check-and-retry rounds before giving up."),
+        check_timeout: float = typer.Option(600.0, "--check-timeout", help="Seconds before the check is killed."),
+        patch_out: str = typer.Option(None, "--patch-out", help="Write the patch here ('-' for stdout)."),
+        worktree: bool = typer.Option(False, "--worktree", help="Work in a temporary git worktree."),
+        apply: bool = typer.Option(None, "--apply/--no-apply", help="Apply the patch to your tree (with --worktree)."),
+        output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
+        max_turns: int = typer.Option(None, "--max-turns", help="Model requests allowed per attempt."),
+        budget_usd: float = typer.Option(None, "--budget-usd", help="Stop when the run has cost this much."),
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        add_dir: list[str] = add_dir_opt,
+        cd: str = cwd_opt,
+        max_tokens: int = max_tokens_opt,
+        thinking: bool = thinking_opt,
+    ) -> None:
+        """Fix something until a check passes, and hand back a patch."""
+        from glmcode.fix import FixOptions, fix_command
+
+        if output_format not in OUTPUT_FORMATS:
+            raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
+        flags = _flags(model, provider, base_url, None, False, add_dir, max_tokens, thinking)
+        options = FixOptions(
+            task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
+            patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
+            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd,
+        )
+        raise typer.Exit(fix_command(options, flags, cd=cd))
 
     @app.command("config")
     def config_(
