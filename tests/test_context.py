@@ -406,3 +406,14 @@ def test_module_prints_the_prompt_with_the_users_config_folder(tmp_path, monkeyp
     assert out.startswith(context.PROMPT_FILE.read_text(encoding="utf-8").strip())
     assert "- Model: glm-4.5-air\n" in out
     assert f"## {config_home / 'glmcode' / 'AGENTS.md'}\nPrefer tabs.\n" in out
+
+
+def test_failed_git_status_is_not_shown_as_clean():
+    facts = context.RepoFacts(
+        cwd=Path("/w"), root=Path("/w"), is_git=True, branch="main",
+        status=context.STATUS_UNAVAILABLE, recent_commits=(), overview="",
+    )
+    text = context.render_environment(facts, model="glm-4.6", today="2025-03-14")
+    assert "- Git branch: main\n" in text
+    assert context.STATUS_UNAVAILABLE in text
+    assert "(clean)" not in text

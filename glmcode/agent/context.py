@@ -270,7 +270,10 @@ def render_environment(facts: RepoFacts, *, model: str, today: str) -> str:
 
 def _describe_head(facts: RepoFacts) -> str:
     if facts.branch is not None:
-        return facts.branch if facts.recent_commits else f"{facts.branch} (no commits yet)"
+        # with git failing, an empty log says nothing about whether commits exist
+        if facts.recent_commits or facts.status == STATUS_UNAVAILABLE:
+            return facts.branch
+        return f"{facts.branch} (no commits yet)"
     if facts.recent_commits:
         return f"detached at {facts.recent_commits[0].split(' ', 1)[0]}"
     return "detached"
