@@ -243,6 +243,8 @@ def _current(path: Path) -> bytes | None:
         return None
     except IsADirectoryError:
         raise ToolError(f"{path} is a directory") from None
+    except NotADirectoryError:
+        raise ToolError(f"cannot use {path}: part of its folder path is a file") from None
     except OSError as e:
         raise ToolError(f"cannot read {path}: {e.strerror or e}") from None
 
