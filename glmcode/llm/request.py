@@ -1,0 +1,81 @@
+"""The JSON body of one chat-completions request, in the shape GLM accepts.
+
+Keys always come in the same order and nothing varies between two requests with the same
+inputs: a byte-stable prefix is what lets GLM's implicit prompt cache hit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from glmcode.llm.catalog import default_max_tokens
+
+if TYPE_CHECKING:
+    from glmcode.llm.client import ClientConfig
+
+OPENROUTER_PREFIX = "z-ai/"
+TEMPERATURE_MIN = 0.01
+TEMPERATURE_MAX = 0.99
+
+
+def wire_model(model: str, provider: str) -> str:
+    """The model name as the provider wants it: OpenRouter namespaces GLM under "z-ai/"."""
+    if provider == "openrouter" and "/" not in model:
+        return OPENROUTER_PREFIX + model
+    return model
+
+
+def clamp_temperature(value: float) -> float:
+    """GLM rejects or mishandles the ends of [0, 1]; like the official SDK, values outside
+    [0.01, 0.99] are moved to the nearest end. Values inside are sent unchanged."""
+    return min(max(value, TEMPERATURE_MIN), TEMPERATURE_MAX)
+
+
+def _wire_message(message: dict[str, Any]) -> dict[str, Any]:
+    # GLM's chat template drops a null content and ignores OpenAI's `name`; sending either
+    # only risks a 1214.
+    if message.get("content", "") is not None and "name" not in message:
+        return message
+    out = {k: v for k, v in message.items() if k != "name"}
+    if out.get("content", "") is None:
+        out["content"] = ""
+    return out
+
+
+def _wire_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    function = tool.get("function")
+    if not isinstance(function, dict) or "strict" not in function:
+        return tool
+    return {**tool, "function": {k: v for k, v in function.items() if k != "strict"}}
+
+
+def build_body(
+    config: ClientConfig,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    *,
+    stream: bool,
+) -> dict[str, Any]:
+    """The request body. Thinking is switched with `thinking` for Z.ai and BigModel and with
+    `reasoning.enabled` for OpenRouter, which does not know GLM's own field."""
+    openrouter = config.provider == "openrouter"
+    body: dict[str, Any] = {
+        "model": wire_model(config.model, config.provider),
+        "messages": [_wire_message(m) for m in messages],
+    }
+    if openrouter:
+        body["reasoning"] = {"enabled": config.thinking}
+    else:
+        body["thinking"] = {"type": "enabled" if config.thinking else "disabled"}
+    body["stream"] = stream
+    if tools:
+        if stream and not openrouter:
+            body["tool_stream"] = True
+        body["tools"] = [_wire_tool(t) for t in tools]
+        body["tool_choice"] = "auto"
+    body["max_tokens"] = (
+        config.max_tokens if config.max_tokens is not None else default_max_tokens(config.model)
+    )
+    if config.temperature is not None:
+        body["temperature"] = clamp_temperature(config.temperature)
+    return body
