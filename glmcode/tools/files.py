@@ -152,8 +152,8 @@ def read_bytes(path: Path, ctx: ToolContext) -> bytes:
         raise ToolError(f"cannot read {ctx.display(path)}: {e.strerror or e}") from None
 
 
-def load_text(path: Path, ctx: ToolContext) -> TextFile:
-    """A text file decoded for editing; binary files are refused."""
+def load_text(path: Path, ctx: ToolContext) -> tuple[bytes, TextFile]:
+    """A text file's bytes and its decoded text, for editing; binary files are refused."""
     data = read_bytes(path, ctx)
     kind = binary_kind(path, data[:SNIFF_BYTES])
     if kind is not None:
@@ -161,7 +161,7 @@ def load_text(path: Path, ctx: ToolContext) -> TextFile:
             f"{ctx.display(path)} is a binary file ({kind}, {human_size(len(data))}); "
             "only text files can be edited"
         )
-    return TextFile.decode(data)
+    return data, TextFile.decode(data)
 
 
 def not_found(path: Path, ctx: ToolContext) -> str:
