@@ -35,7 +35,7 @@ FORBIDDEN = {
 
 
 def config(**kw: object) -> ClientConfig:
-    return ClientConfig(api_key="k", base_url="http://127.0.0.1:1/v4", **kw)  # type: ignore[arg-type]
+    return ClientConfig("k", "http://127.0.0.1:1/v4", **kw)  # type: ignore[arg-type]
 
 
 def test_streamed_with_tools_and_thinking() -> None:

@@ -98,7 +98,9 @@ class AccountError(GLMError):
 
 class QuotaError(GLMError):
     kind = "quota"
-    default_hint = "The usage quota for this key is spent; wait for it to reset or upgrade the plan."
+    default_hint = (
+        "The usage quota for this key is spent; wait for it to reset, or upgrade the plan."
+    )
 
 
 class BadRequestError(GLMError):
