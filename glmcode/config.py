@@ -8,12 +8,10 @@ permissions but may only loosen them once the user has trusted the folder.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +27,6 @@ from glmcode.paths import (
 )
 from glmcode.permissions import MODES, Rule, mode_strictness
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 PROVIDERS: dict[str, str] = {
     "zai": "https://api.z.ai/api/paas/v4",
     "zai-coding": "https://api.z.ai/api/coding/paas/v4",
@@ -44,13 +37,14 @@ PROVIDERS: dict[str, str] = {
 DEFAULT_PROVIDER = "zai"
 DEFAULT_MODEL = "glm-4.6"
 
-KEY_ENV = ("GLMCODE_API_KEY", "ZAI_API_KEY")  # first found wins
-BASE_URL_ENV = ("GLMCODE_BASE_URL", "ZAI_BASE_URL")
-ENV_SETTINGS = {
-    "GLMCODE_MODEL": "model",
-    "GLMCODE_PROVIDER": "provider",
-    "GLMCODE_PERMISSION_MODE": "permission_mode",
-}
+# Variables and the setting each gives; where two name one setting, the first set wins.
+ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("GLMCODE_API_KEY", "ZAI_API_KEY"), "api_key"),
+    (("GLMCODE_BASE_URL", "ZAI_BASE_URL"), "base_url"),
+    (("GLMCODE_MODEL",), "model"),
+    (("GLMCODE_PROVIDER",), "provider"),
+    (("GLMCODE_PERMISSION_MODE",), "permission_mode"),
+)
 # Flags named like the option a person types, where that differs from the field name.
 FLAG_NAMES = {"add_dirs": "--add-dir"}
 
@@ -155,6 +149,8 @@ def _choice(name: str, allowed: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if isinstance(value, str) and value.strip() in allowed:
             return value.strip()
+        import difflib
+
         close = difflib.get_close_matches(str(value), allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise _Invalid(f"expected a {name}: one of {', '.join(allowed)}; got {_show(value)}{hint}")
@@ -274,6 +270,11 @@ def _read_text(path: Path) -> str | None:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    # Imported here: most runs of glmcode that load settings find no file to parse.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -319,6 +320,8 @@ def _key_line(text: str, table: str, key: str) -> int | None:
 
 
 def _suggest(key: str, table: str) -> str:
+    import difflib
+
     if not table and key in _TABLE_KEYS["permissions"]:
         return "; it belongs under [permissions]"
     if not table and key in ("permission_mode", "mode"):
@@ -464,25 +467,14 @@ def _untrusted_warning(name: str, value: Any, hint: str) -> str:
 
 
 def _apply_env(builder: _Builder, env: Mapping[str, str]) -> None:
-    def first(names: tuple[str, ...]) -> tuple[str, str] | None:
-        for name in names:
-            value = env.get(name, "").strip()
-            if value:
-                return name, value
-        return None
-
-    wanted: list[tuple[str, str, str]] = []
-    for names, field_name in ((KEY_ENV, "api_key"), (BASE_URL_ENV, "base_url")):
-        found = first(names)
-        if found:
-            wanted.append((found[0], field_name, found[1]))
-    for var, field_name in ENV_SETTINGS.items():
-        found = first((var,))
-        if found:
-            wanted.append((var, field_name, found[1]))
-    for var, field_name, raw in wanted:
+    for names, field_name in ENV_VARS:
+        # An empty variable is as good as unset: `ZAI_API_KEY= glmcode` is a common way to
+        # hide a key from one run.
+        var = next((name for name in names if env.get(name, "").strip()), None)
+        if var is None:
+            continue
         try:
-            value = VALIDATORS[field_name](raw)
+            value = VALIDATORS[field_name](env[var])
         except _Invalid as exc:
             raise ConfigError(str(exc), origin=f"environment variable {var}") from None
         builder.set(field_name, value, f"env {var}", 3)
@@ -631,6 +623,8 @@ def trust_project(root: Path, env: Mapping[str, str] | None = None) -> None:
     if key in roots:
         return
     roots.append(key)
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".trusted-", suffix=".json", dir=path.parent)
     try:
