@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from glmcode.tools.base import ToolContext, ToolError, ToolResult
 from glmcode.tools import files
+from glmcode.tools.base import ToolContext, ToolError, ToolResult
 from glmcode.tools.files import FileChange, apply_changes
 from glmcode.tools.write_file import TOOL
 

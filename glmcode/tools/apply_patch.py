@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.files import (
@@ -21,7 +22,6 @@ from glmcode.tools.patch_format import (
     DeleteFile,
     FileOp,
     PatchLine,
-    UpdateFile,
     parse_patch,
 )
 
@@ -151,7 +151,7 @@ def _seek(views: list[list[str]], pattern: list[str], start: int, at_end: bool) 
     if last < start:
         return None
     candidates = [last] if at_end else range(start, last + 1)
-    for match, view in zip(_MATCHERS, views):
+    for match, view in zip(_MATCHERS, views, strict=True):
         wanted = [match(p) for p in pattern]
         for at in candidates:
             if view[at : at + len(wanted)] == wanted:
@@ -196,7 +196,10 @@ def _mismatch(
         return f"{message}\n{_excerpt(lines, cursor)}{REJECTED}"
     bad = old[best_len]
     at = best_at + best_len
-    found = f"line {at + 1} of the file, which is {lines[at]!r}" if at < len(lines) else "the end of the file"
+    if at < len(lines):
+        found = f"line {at + 1} of the file, which is {lines[at]!r}"
+    else:
+        found = "the end of the file"
     intro = "with '*** End of File' the chunk must end the file; " if at_end else ""
     return (
         f"{where}: {intro}the line {bad.text!r} (patch line {bad.number}) did not match {found}.\n"
@@ -243,7 +246,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         planned = plan(args, ctx)
     except ToolError as e:
         message = str(e)
-        raise ToolError(message if message.endswith(REJECTED) else f"{message}\n{REJECTED}") from None
+        if not message.endswith(REJECTED):
+            message = f"{message}\n{REJECTED}"
+        raise ToolError(message) from None
     changes = [item.change for item in planned]
     diff = unified_diff(changes, ctx)
     apply_changes(changes)

@@ -52,12 +52,15 @@ def plan(args: dict[str, Any], ctx: ToolContext) -> Edit:
     if not path.exists():
         if old_string:
             raise ToolError(
-                not_found(path, ctx) + " (to create a file, give an empty old_string or use write_file)"
+                f"{not_found(path, ctx)} (to create a file, give an empty old_string "
+                "or use write_file)"
             )
-        return Edit(FileChange(path, None, new_string.encode("utf-8")), 1, 1, new_string, new_string)
+        change = FileChange(path, None, new_string.encode("utf-8"))
+        return Edit(change, 1, 1, new_string, new_string)
     data, before = load_text(path, ctx)
     shown = ctx.display(path)
-    if "\r\n" not in before.text:  # the model writes "\n"; the file's own endings come back on write
+    # The model writes "\n"; a CRLF file gets its own endings back when it is encoded.
+    if "\r\n" not in before.text:
         old_string = old_string.replace("\r\n", "\n")
         new_string = new_string.replace("\r\n", "\n")
     if not old_string:
@@ -135,7 +138,9 @@ def _no_match_message(text: str, old_string: str, shown: str) -> str:
             )
         else:
             parts.append("Nothing in the file resembles it.")
-    parts.append("old_string must match the file exactly; read the file again if it may have changed.")
+    parts.append(
+        "old_string must match the file exactly; read the file again if it may have changed."
+    )
     return "\n".join(parts)
 
 
@@ -160,7 +165,8 @@ def _whitespace_insensitive_match(lines: list[str], old_string: str) -> tuple[in
     at = "".join(squashed).find(needle)
     if at == -1:
         return None
-    return bisect.bisect_right(starts, at) - 1, bisect.bisect_right(starts, at + len(needle) - 1) - 1
+    first = bisect.bisect_right(starts, at) - 1
+    return first, bisect.bisect_right(starts, at + len(needle) - 1) - 1
 
 
 def _whitespace_difference(region: list[str], wanted: list[str]) -> str:
@@ -214,7 +220,8 @@ def _closest_region(lines: list[str], wanted: list[str]) -> tuple[int, float] | 
     best: tuple[int, float] | None = None
     for _, negative_start in heapq.nlargest(5, scored):
         start = -negative_start
-        ratio = difflib.SequenceMatcher(None, "\n".join(lines[start : start + size]), want_text).ratio()
+        candidate = "\n".join(lines[start : start + size])
+        ratio = difflib.SequenceMatcher(None, candidate, want_text).ratio()
         if best is None or ratio > best[1]:
             best = (start, ratio)
     if best is None or best[1] < MIN_SIMILARITY:

@@ -7,9 +7,9 @@ import difflib
 import mimetypes
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 from glmcode.tools.base import ToolContext, ToolError
 
@@ -285,13 +285,14 @@ def _apply_one(change: FileChange, modes: dict[Path, int], created_dirs: list[Pa
         change.source.unlink()
 
 
-def _roll_back(started: list[FileChange], modes: dict[Path, int], created_dirs: list[Path]) -> list[str]:
+def _roll_back(
+    started: list[FileChange], modes: dict[Path, int], created_dirs: list[Path]
+) -> list[str]:
     problems: list[str] = []
     for change in reversed(started):
         try:
-            if change.is_move or change.old is None:
-                if change.path.exists():
-                    change.path.unlink()
+            if (change.is_move or change.old is None) and change.path.exists():
+                change.path.unlink()
             if change.old is not None and _current(change.source) != change.old:
                 write_atomic(change.source, change.old, modes.get(change.source))
         except (OSError, ToolError) as e:
@@ -377,7 +378,9 @@ def _diff_one(change: FileChange, ctx: ToolContext, context: int) -> str:
         return f"Binary files {old_label} and {new_label} differ\n"
     old_text, new_text = TextFile.decode(old).text, TextFile.decode(new).text
     if old_text == new_text:
-        return header if change.is_move else header + "(only line endings, encoding or BOM differ)\n"
+        if change.is_move:
+            return header
+        return header + "(only line endings, encoding or BOM differ)\n"
     out = [header]
     body = difflib.unified_diff(_with_ends(old_text), _with_ends(new_text), n=context)
     for line in list(body)[2:]:  # difflib's own ---/+++ lines are replaced by the header

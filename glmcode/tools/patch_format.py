@@ -217,7 +217,9 @@ def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> Upd
             raise _error(n, f"'{MOVE}' must come right after '{UPDATE} {path}'")
         else:
             raise _error(
-                n, f"a line in '{UPDATE} {path}' starts with ' ', '-', '+' or '@@', got {_show(line)}"
+                n,
+                f"a line in '{UPDATE} {path}' starts with ' ', '-', '+' or '@@', "
+                f"got {_show(line)}",
             )
     close()
     if not chunks and move_to is None:

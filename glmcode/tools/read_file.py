@@ -59,7 +59,9 @@ def _read_page(path: Path, ctx: ToolContext, offset: int, limit: int) -> ToolRes
             kind = binary_kind(path, head)
             if kind is not None:
                 size = human_size(os.fstat(f.fileno()).st_size)
-                raise ToolError(f"{shown} is a binary file ({kind}, {size}); read_file shows text only")
+                raise ToolError(
+                    f"{shown} is a binary file ({kind}, {size}); read_file shows text only"
+                )
             f.seek(0)
             page, total, utf8 = _scan(f, offset, limit, ctx)
     except PermissionError:
@@ -73,7 +75,10 @@ def _read_page(path: Path, ctx: ToolContext, offset: int, limit: int) -> ToolRes
     lines = _decode(page, utf8, offset == 1)
     body, last = _render(lines, offset)
     if last < total:
-        footer = f"(lines {offset}-{last} of {total}; call read_file with offset={last + 1} to continue)"
+        footer = (
+            f"(lines {offset}-{last} of {total}; "
+            f"call read_file with offset={last + 1} to continue)"
+        )
     elif offset == 1:
         footer = f"(end of file, {total} lines)"
     else:
@@ -133,7 +138,9 @@ TOOL = Tool(
     params=(
         Param("path", "string", "File or folder to read, relative to the workspace or absolute."),
         Param("offset", "integer", "Line number to start at (1-based).", required=False, minimum=1),
-        Param("limit", "integer", "How many lines to read (default 2000).", required=False, minimum=1),
+        Param(
+            "limit", "integer", "How many lines to read (default 2000).", required=False, minimum=1
+        ),
     ),
     kind="read",
     run=run,

@@ -65,7 +65,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return ToolResult(f"Created {shown} ({lines} lines).", diff=diff, data=data)
     before = len(TextFile.decode(change.old).lines())
     kept = _conventions(change.new or b"")
-    return ToolResult(f"Overwrote {shown} ({lines} lines, was {before}{kept}).", diff=diff, data=data)
+    output = f"Overwrote {shown} ({lines} lines, was {before}{kept})."
+    return ToolResult(output, diff=diff, data=data)
 
 
 def preview(args: dict[str, Any], ctx: ToolContext) -> str:
