@@ -1,0 +1,1 @@
+"""The interactive session: prompt-toolkit input, rich output, one event stream."""
