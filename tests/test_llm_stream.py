@@ -259,3 +259,17 @@ def test_whole_response_with_openrouter_reasoning_and_list_content() -> None:
     assert reply.usage == TokenUsage(3, 4, 1)
     with pytest.raises(ServerError):
         reply_from_response({"id": "x"})
+
+
+def test_odd_usage_values_count_as_zero_and_null_error_is_no_error() -> None:
+    reply, _ = assemble(
+        [
+            {**chunk({"content": "x"}), "error": None},
+            chunk(
+                {},
+                finish="stop",
+                usage={"prompt_tokens": "12", "completion_tokens": None, "cached_tokens": True},
+            ),
+        ]
+    )
+    assert reply.content == "x" and reply.usage == TokenUsage(0, 0, 0)

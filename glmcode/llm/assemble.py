@@ -37,18 +37,23 @@ class _CallParts:
             self.name += piece
 
 
-def usage_from(data: Mapping[str, Any] | None) -> TokenUsage:
-    """TokenUsage from a `usage` object; cached tokens from `prompt_tokens_details`."""
-    if not data:
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def usage_from(data: Any) -> TokenUsage:
+    """TokenUsage from a `usage` object; cached tokens from `prompt_tokens_details`. Missing
+    or odd values count as 0: usage is for display and must not fail a good reply."""
+    if not isinstance(data, Mapping):
         return TokenUsage()
-    details = data.get("prompt_tokens_details") or {}
+    details = data.get("prompt_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
     if cached is None:
         cached = data.get("cached_tokens")
     return TokenUsage(
-        prompt_tokens=int(data.get("prompt_tokens") or 0),
-        completion_tokens=int(data.get("completion_tokens") or 0),
-        cached_tokens=int(cached or 0),
+        prompt_tokens=_count(data.get("prompt_tokens")),
+        completion_tokens=_count(data.get("completion_tokens")),
+        cached_tokens=_count(cached),
     )
 
 
@@ -68,14 +73,14 @@ class StreamAssembler:
         self._calls: dict[int, _CallParts] = {}
         self._last_index = -1
         self._finish = ""
-        self._usage: Mapping[str, Any] | None = None
+        self._usage: Any = None
         self._model = ""
         self._request_id = ""
 
     def feed(self, chunk: Mapping[str, Any]) -> tuple[Delta, ...]:
         """The deltas one chunk carries (often one, sometimes none). A chunk reporting an
         error raises it as the matching GLMError."""
-        if "error" in chunk:
+        if chunk.get("error"):
             raise error_from_payload(chunk, secret=self._secret)
         if not self._request_id:
             self._request_id = chunk.get("request_id") or chunk.get("id") or ""
@@ -189,7 +194,7 @@ def reply_from_response(
     secret: str = "",
 ) -> ModelReply:
     """The ModelReply in a non-streamed response body (`stream: false`)."""
-    if "error" in data:
+    if data.get("error"):
         raise error_from_payload(data, secret=secret)
     choices = data.get("choices")
     if not choices or not isinstance(choices, list):

@@ -209,7 +209,7 @@ class GLMClient:
             raise ServerError("GLM sent a response that is not valid JSON") from None
         if not isinstance(data, dict):
             raise ServerError("GLM sent a response that is not a JSON object")
-        if "error" in data:
+        if data.get("error"):
             raise error_from_payload(data, secret=self.config.api_key)
         try:
             return reply_from_response(
