@@ -1,0 +1,301 @@
+"""The run_shell tool: a bash command in the workspace, in its own process group so that a
+timeout, a cancel or Ctrl-C can kill everything it started."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
+from glmcode.tools.truncate import MAX_CHARS, head_tail
+
+DEFAULT_TIMEOUT = 120.0
+MAX_TIMEOUT = 600.0
+# How often the wait loop looks at the cancel flag and the clock.
+POLL_SECONDS = 0.05
+# After SIGTERM, how long the group gets to exit before SIGKILL.
+KILL_GRACE = 1.0
+# After the shell exits, how long to keep reading from background processes that still hold
+# its output pipes before returning without them.
+DRAIN_GRACE = 0.5
+# Per stream, the first and the last this many bytes are kept; a command that prints without
+# end must not exhaust memory.
+KEEP_BYTES = 8 * 1024 * 1024
+
+PAGER_OFF = {"PAGER": "cat", "GIT_PAGER": "cat", "GLMCODE": "1"}
+
+
+@dataclass
+class Capture:
+    """One output stream: the start kept whole, then a rolling window over the end."""
+
+    keep: int = KEEP_BYTES
+    head: bytearray = field(default_factory=bytearray)
+    tail: deque[bytes] = field(default_factory=deque)
+    tail_size: int = 0
+    dropped: int = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        self.tail.append(chunk)
+        self.tail_size += len(chunk)
+        while self.tail_size - len(self.tail[0]) >= self.keep:
+            self.dropped += len(self.tail[0])
+            self.tail_size -= len(self.tail.popleft())
+
+    def text(self) -> str:
+        head = self.head.decode("utf-8", errors="replace")
+        tail = b"".join(self.tail).decode("utf-8", errors="replace")
+        if not self.dropped:
+            return head + tail
+        return f"{head}\n... {self.dropped} bytes of output not kept ...\n{tail}"
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    cancelled: bool = False
+    detached: bool = False
+
+
+def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    command = args["command"]
+    if not command.strip():
+        raise ToolError("run_shell: command is empty")
+    timeout = float(args["timeout"]) if args["timeout"] is not None else DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise ToolError("run_shell: timeout must be more than 0 seconds")
+    notes = []
+    if timeout > MAX_TIMEOUT:
+        notes.append(
+            f"The timeout of {timeout:g} s is over the {MAX_TIMEOUT:g} s maximum; "
+            f"{MAX_TIMEOUT:g} s was used."
+        )
+        timeout = MAX_TIMEOUT
+    if not ctx.workspace.is_dir():
+        raise ToolError(f"run_shell: the workspace {ctx.workspace} is not a folder")
+    outcome = execute(command, ctx.workspace, timeout, ctx)
+    if outcome.timed_out:
+        notes.append(f"Command timed out after {timeout:g} s; the process group was killed.")
+    elif outcome.cancelled:
+        notes.append("Command cancelled; the process group was killed.")
+    else:
+        notes.append(f"Exit code: {outcome.exit_code}")
+    if outcome.detached:
+        notes.append(
+            "Processes started in the background still hold the output; what they print "
+            "from now on is not shown."
+        )
+    budget = MAX_CHARS // max(1, bool(outcome.stdout) + bool(outcome.stderr))
+    output = _render(notes, outcome.stdout, outcome.stderr)
+    for_model = _render(
+        notes, head_tail(outcome.stdout, max_chars=budget), head_tail(outcome.stderr, max_chars=budget)
+    )
+    return ToolResult(
+        output=output,
+        is_error=outcome.exit_code != 0 or outcome.timed_out or outcome.cancelled,
+        model_output=None if for_model == output else for_model,
+        data={
+            "exit_code": outcome.exit_code,
+            "timed_out": outcome.timed_out,
+            "duration": round(outcome.duration, 3),
+        },
+    )
+
+
+def _render(notes: list[str], stdout: str, stderr: str) -> str:
+    parts = list(notes)
+    for name, text in (("stdout", stdout), ("stderr", stderr)):
+        if text:
+            body = text.rstrip("\n")
+            parts.append(f"<{name}>\n{body}\n</{name}>")
+    if not stdout and not stderr:
+        parts.append("(no output)")
+    return "\n".join(parts)
+
+
+def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcome:
+    """Runs `command` and waits for it, killing its process group on timeout, on
+    `ctx.cancel` or on KeyboardInterrupt (re-raised once the group is gone)."""
+    env = {**os.environ, **PAGER_OFF}
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            [*_shell(), command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ToolError(f"run_shell: could not start the shell: {exc}") from exc
+    out, err = Capture(), Capture()
+    streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}  # type: ignore[union-attr]
+    with selectors.DefaultSelector() as sel:
+        for fd in streams:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        try:
+            ending = _wait(proc, sel, streams, started + timeout, ctx)
+            if ending in ("timed_out", "cancelled"):
+                _kill_group(proc)
+        except KeyboardInterrupt:
+            _kill_group(proc)
+            raise
+        finally:
+            _read_ready(sel, streams, 0)
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.stderr.close()  # type: ignore[union-attr]
+    return Outcome(
+        exit_code=proc.returncode,
+        stdout=out.text(),
+        stderr=err.text(),
+        duration=time.monotonic() - started,
+        timed_out=ending == "timed_out",
+        cancelled=ending == "cancelled",
+        detached=ending == "detached",
+    )
+
+
+def _wait(
+    proc: subprocess.Popen[bytes],
+    sel: selectors.BaseSelector,
+    streams: dict[int, Capture],
+    deadline: float,
+    ctx: ToolContext,
+) -> str:
+    """Reads output until the shell has exited and its pipes are closed. Says how the wait
+    ended: "exited", "detached" (the shell exited, background processes still hold its
+    output), "timed_out" or "cancelled"."""
+    exited_at: float | None = None
+    while True:
+        if ctx.cancel.is_set():
+            return "cancelled"
+        now = time.monotonic()
+        if now >= deadline:
+            return "timed_out"
+        wait = min(POLL_SECONDS, deadline - now)
+        if sel.get_map():
+            _read_ready(sel, streams, wait)
+            if proc.poll() is not None:
+                exited_at = exited_at or time.monotonic()
+                if not sel.get_map():
+                    return "exited"
+                if time.monotonic() - exited_at >= DRAIN_GRACE:
+                    return "detached"
+        else:
+            try:
+                proc.wait(timeout=wait)
+                return "exited"
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _read_ready(sel: selectors.BaseSelector, streams: dict[int, Capture], wait: float) -> None:
+    """Reads whatever is available within `wait` seconds; a stream at its end is dropped
+    from the selector."""
+    for key, _ in sel.select(wait):
+        fd = key.fd
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                sel.unregister(fd)
+                break
+            streams[fd].add(chunk)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the whole group, then SIGKILL to whatever is still alive after the grace."""
+    pgid = proc.pid  # start_new_session makes the shell the leader of its own group
+    _signal_group(pgid, signal.SIGTERM)
+    give_up = time.monotonic() + KILL_GRACE
+    while time.monotonic() < give_up:
+        proc.poll()
+        if not _group_alive(pgid):
+            break
+        time.sleep(POLL_SECONDS / 5)
+    else:
+        _signal_group(pgid, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # The group may hold only zombies: orphans whose new parent has not reaped them yet.
+    # They are dead already; waiting for them would only spend the whole grace.
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return True
+    for entry in os.scandir(proc_dir):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _shell() -> list[str]:
+    bash = shutil.which("bash")
+    return [bash, "-c"] if bash else ["/bin/sh", "-c"]
+
+
+TOOL = Tool(
+    name="run_shell",
+    description=description_beside(__file__, "run_shell"),
+    params=(
+        Param("command", "string", "The bash command to run."),
+        Param(
+            "timeout",
+            "number",
+            "Seconds before the command is killed (default 120, at most 600).",
+            required=False,
+        ),
+        Param(
+            "description",
+            "string",
+            "A few words on what the command does, shown to the user.",
+            required=False,
+        ),
+    ),
+    kind="shell",
+    run=run,
+)
