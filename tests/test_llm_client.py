@@ -166,7 +166,14 @@ def test_complete_sends_stream_false(serve) -> None:
     assert request.headers["accept"] == "application/json"
 
 
-def test_one_connection_serves_many_requests(serve) -> None:
+def test_undecodable_text_in_messages_does_not_fail_the_request(serve) -> None:
+    fake, h = serve([reply("ok")])
+    messages = [{"role": "user", "content": "bytes: \udcff, accents: é"}]
+    assert h.client.complete(messages).content == "ok"
+    assert fake.requests[0].body["messages"][0]["content"] == "bytes: ?, accents: é"
+
+
+def test_requests_in_a_row_including_an_abandoned_stream(serve) -> None:
     fake, h = serve([reply("one"), reply("two"), reply("three")])
     assert split(h.stream())[1].content == "one"
     assert h.client.complete(MESSAGES).content == "two"

@@ -10,7 +10,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 from urllib.parse import urlsplit
 
 from glmcode import __version__
@@ -151,10 +151,11 @@ class GLMClient:
                 raise err.with_message(f"{err.message} (on attempt {attempt})") from err
             raise err
         if attempt >= self._policy.max_attempts:
-            raise err.with_message(f"{err.message} (gave up after {attempt} attempts)") from err
+            tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
+            raise err.with_message(f"{err.message} (gave up after {tries})") from err
         return self._policy.delay(attempt, err.retry_after)
 
-    def _stream_once(self, body: bytes) -> Iterator[ReasoningDelta | TextDelta]:
+    def _stream_once(self, body: bytes) -> Generator[ReasoningDelta | TextDelta, None, ModelReply]:
         httpx = self._httpx
         secret = self.config.api_key
         received = False
