@@ -202,6 +202,7 @@ def test_whole_tool_deny() -> None:
         "sudo rm -rf build",
         "FOO=1 rm -rf build",
         "timeout 10 rm -rf build",
+        "find . -name x | xargs rm -rf",
         "echo $(rm -rf build)",
         "echo `rm -rf build`",
         "bash -c 'rm -rf build'",
