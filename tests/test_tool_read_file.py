@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,8 @@ def test_crlf_bom_and_latin1_are_shown_as_text(ws: Path) -> None:
         "     2\tnaïve",
         "(end of file, 2 lines)",
     ]
+
+
+def test_named_pipe_is_refused_without_blocking(ws: Path) -> None:
+    os.mkfifo(ws / "pipe")
+    assert error(ws, "pipe") == "pipe is not a regular file (a pipe, socket or device)"

@@ -140,6 +140,7 @@ def binary_kind(path: Path, head: bytes) -> str | None:
 
 def read_bytes(path: Path, ctx: ToolContext) -> bytes:
     """A file's bytes; a missing or unreadable file becomes a ToolError the model can act on."""
+    refuse_special(path, ctx)
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -150,6 +151,12 @@ def read_bytes(path: Path, ctx: ToolContext) -> bytes:
         raise ToolError(f"permission denied reading {ctx.display(path)}") from None
     except OSError as e:
         raise ToolError(f"cannot read {ctx.display(path)}: {e.strerror or e}") from None
+
+
+def refuse_special(path: Path, ctx: ToolContext) -> None:
+    # Opening a named pipe would block until a writer comes; a device may never end.
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ToolError(f"{ctx.display(path)} is not a regular file (a pipe, socket or device)")
 
 
 def load_text(path: Path, ctx: ToolContext) -> tuple[bytes, TextFile]:

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.files import BOM, SNIFF_BYTES, binary_kind, human_size, not_found, number_lines
+from glmcode.tools.files import (
+    BOM,
+    SNIFF_BYTES,
+    binary_kind,
+    human_size,
+    not_found,
+    number_lines,
+    refuse_special,
+)
 
 DEFAULT_LIMIT = 2000
 MAX_LINE_CHARS = 2000
@@ -26,6 +34,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return _list_folder(path, ctx)
     if not path.exists():
         raise ToolError(not_found(path, ctx))
+    refuse_special(path, ctx)
     return _read_page(path, ctx, offset, limit)
 
 
