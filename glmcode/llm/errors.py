@@ -83,8 +83,9 @@ class GLMError(Exception):
 class AuthError(GLMError):
     kind = "auth"
     default_hint = (
-        "Check the API key: export ZAI_API_KEY=<your key> (create one in the Z.ai console, "
-        "API keys page), and make sure it has not expired or been deleted."
+        "Check the API key: export ZAI_API_KEY=<your key>, or set api_key in "
+        "~/.config/glmcode/config.toml (create a key in the Z.ai console), and make sure it "
+        "has not expired or been deleted."
     )
 
 
