@@ -178,3 +178,21 @@ def test_apply_changes_refuses_a_file_changed_since_it_was_read(ws: Path) -> Non
     with pytest.raises(ToolError, match="already exists"):
         apply_changes([FileChange(target, None, b"new\n")])
     assert target.read_bytes() == b"now\n"
+
+
+def test_apply_changes_rolls_back_when_interrupted(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = ws / "first.txt"
+    first.write_bytes(b"original\n")
+    second = ws / "second.txt"
+    real_write = files.write_atomic
+
+    def interrupted_at(path: Path, data: bytes, mode: int | None = None) -> None:
+        if path == second:
+            raise KeyboardInterrupt
+        real_write(path, data, mode)
+
+    monkeypatch.setattr(files, "write_atomic", interrupted_at)
+    with pytest.raises(KeyboardInterrupt):
+        apply_changes([FileChange(first, b"original\n", b"changed\n"), FileChange(second, None, b"x\n")])
+    assert first.read_bytes() == b"original\n"
+    assert not second.exists()

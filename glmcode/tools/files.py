@@ -234,16 +234,23 @@ def apply_changes(changes: Sequence[FileChange]) -> None:
         for change in changes:
             started.append(change)
             _apply_one(change, modes, created_dirs)
-    except OSError as e:
-        failed = started[-1]
+    except BaseException as e:
+        # An interrupt part-way must not leave half an edit behind either.
         problems = _roll_back(started, modes, created_dirs)
-        message = f"could not write {failed.path}: {e.strerror or e}; no file was changed"
+        if not isinstance(e, OSError):
+            raise
+        message = f"could not write {started[-1].path}: {e.strerror or e}"
         if problems:
-            message += "; but restoring failed for " + ", ".join(problems)
+            message += "; the files written before it could not all be restored: "
+            message += ", ".join(problems)
+        else:
+            message += "; no file was changed"
         raise ToolError(message) from None
 
 
 def _current(path: Path) -> bytes | None:
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ToolError(f"{path} is not a regular file (a pipe, socket or device)")
     try:
         return path.read_bytes()
     except FileNotFoundError:
