@@ -1,0 +1,60 @@
+"""Snapshots of a work tree as git tree objects, and the patch between two of them.
+
+A snapshot stages every file into a temporary index (GIT_INDEX_FILE), seeded from a copy
+of the work tree's own index so unchanged files need not be hashed again; the real index is
+only read. Ignored files, scratch files and bytecode caches are left out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from glmcode.fix.git import git, git_text
+
+SCRATCH_DIR = ".glmcode-scratch"
+# Left out of every snapshot, wherever they sit: the agent's scratch folder, and the bytecode
+# Python writes whenever the check or the agent runs it.
+EXCLUDED = (f"**/{SCRATCH_DIR}/**", "**/__pycache__/**")
+
+_STATUS = {"A": "added", "M": "modified", "D": "deleted", "T": "type changed"}
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to the repository's top folder
+    status: str  # added, modified, deleted, type changed
+
+
+def snapshot(top: Path, index: Path) -> str:
+    """The tree object id of everything in `top` a commit of all changes would hold."""
+    with tempfile.TemporaryDirectory(prefix="glmcode-index-") as tmp:
+        temp_index = Path(tmp) / "index"
+        if index.is_file():
+            shutil.copyfile(index, temp_index)
+        pathspec = [":/", *(f":(top,glob,exclude){pattern}" for pattern in EXCLUDED)]
+        git(["add", "--all", "--", *pathspec], top, index_file=temp_index)
+        return git_text(["write-tree"], top, index_file=temp_index)
+
+
+def diff(top: Path, before: str, after: str) -> bytes:
+    """A patch from tree `before` to tree `after` that `git apply` takes at the top folder."""
+    return git(
+        ["diff-tree", "-p", "--binary", "--full-index", "--no-renames", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
+         before, after],
+        top,
+    ).stdout
+
+
+def changed_files(top: Path, before: str, after: str) -> list[FileChange]:
+    out = git(["diff-tree", "-r", "-z", "--no-renames", "--name-status", before, after], top).stdout
+    fields = [f.decode(errors="surrogateescape") for f in out.split(b"\0") if f]
+    return [FileChange(path, _STATUS.get(code[:1], code)) for code, path in zip(fields[::2], fields[1::2])]
+
+
+def apply(top: Path, patch: bytes) -> None:
+    """Apply `patch` to the files under `top`, all or nothing, leaving the index alone."""
+    if patch:
+        git(["apply", "--whitespace=nowarn", "-"], top, input=patch)
