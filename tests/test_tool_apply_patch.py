@@ -391,3 +391,13 @@ def test_preview_returns_the_diff_without_writing(ws: Path) -> None:
         "--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+b\n"
     )
     assert snapshot(ws) == {"a.txt": b"old\n"}
+
+
+def test_file_level_errors_name_the_patch_line(ws: Path) -> None:
+    (ws / "a.txt").write_text("a\n")
+    (ws / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    message = patch_error(ws, "*** Begin Patch\n*** Delete File: a.txt\n*** Update File: img.png\n-x\n*** End Patch")
+    assert message.startswith("patch line 3: img.png is a binary file (PNG image")
+    message = patch_error(ws, "*** Begin Patch\n\n*** Add File: ../up.txt\n+x\n*** End Patch")
+    assert message.startswith("patch line 3: ../up.txt resolves to")
+    assert (ws / "a.txt").exists()

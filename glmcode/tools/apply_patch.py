@@ -46,6 +46,10 @@ _MATCHERS: tuple[Callable[[str], str], ...] = (
 )
 
 
+class ChunkMismatch(ToolError):
+    """A chunk that is not in the file; its message already says where."""
+
+
 @dataclass(frozen=True)
 class Planned:
     op: FileOp
@@ -57,7 +61,12 @@ def plan(args: dict[str, Any], ctx: ToolContext) -> list[Planned]:
     planned: list[Planned] = []
     seen: dict[Path, int] = {}
     for op in parse_patch(args["patch"]):
-        change = _plan_op(op, ctx)
+        try:
+            change = _plan_op(op, ctx)
+        except ChunkMismatch:
+            raise
+        except ToolError as e:
+            raise ToolError(f"patch line {op.number}: {e}") from None
         for path in dict.fromkeys((change.source, change.path)):
             if path in seen:
                 raise ToolError(
@@ -75,13 +84,12 @@ def _plan_op(op: FileOp, ctx: ToolContext) -> FileChange:
     if isinstance(op, AddFile):
         if path.exists() or path.is_symlink():
             raise ToolError(
-                f"patch line {op.number}: cannot add {shown}, it already exists; "
-                "use '*** Update File' to change it"
+                f"cannot add {shown}, it already exists; use '*** Update File' to change it"
             )
         content = "".join(line + "\n" for line in op.lines)
         return FileChange(path, None, content.encode("utf-8"))
     if path.is_dir():
-        raise ToolError(f"patch line {op.number}: {shown} is a folder, not a file")
+        raise ToolError(f"{shown} is a folder, not a file")
     if isinstance(op, DeleteFile):
         return FileChange(path, read_bytes(path, ctx), None)
     data, before = load_text(path, ctx)
@@ -91,10 +99,7 @@ def _plan_op(op: FileOp, ctx: ToolContext) -> FileChange:
         return FileChange(path, data, after)
     target = ctx.writable(op.move_to)
     if target != path and (target.exists() or target.is_symlink()):
-        raise ToolError(
-            f"patch line {op.number}: cannot move {shown} to {ctx.display(target)}, "
-            "which already exists"
-        )
+        raise ToolError(f"cannot move {shown} to {ctx.display(target)}, which already exists")
     return FileChange(target, data, after, move_from=path)
 
 
@@ -107,7 +112,7 @@ def _apply_chunks(lines: list[str], chunks: tuple[Chunk, ...], shown: str) -> li
         if chunk.anchor is not None:
             at = _seek(views, [chunk.anchor], cursor, at_end=False)
             if at is None:
-                raise ToolError(
+                raise ChunkMismatch(
                     f"{where}: the @@ line {chunk.anchor!r} was not found after line {cursor}"
                 )
             cursor = at + 1
@@ -119,7 +124,7 @@ def _apply_chunks(lines: list[str], chunks: tuple[Chunk, ...], shown: str) -> li
             continue
         at = _seek(views, [line.text for line in old], cursor, chunk.at_end)
         if at is None:
-            raise ToolError(_mismatch(where, lines, views, old, cursor, chunk.at_end))
+            raise ChunkMismatch(_mismatch(where, lines, views, old, cursor, chunk.at_end))
         edits.append((at, len(old), _replacement(chunk, lines[at : at + len(old)])))
         cursor = at + len(old)
     out = list(lines)
