@@ -152,8 +152,42 @@ class _Shell:
     opaque: bool  # substitution, subshell or here-document: what runs is not all visible
 
 
-_SEPARATOR_CHARS = set(";&|()")
 _PUNCTUATION = set(";&|()<>")
+# Longest first, so that a run like ";>" or "2>&1" is cut where the shell would cut it.
+_OPERATORS = sorted(
+    ("&>>", "<<<", "&&", "||", ";;", ";&", "|&", ">>", "<<", ">&", "<&", "&>", ">|", "<>",
+     "<(", ">(", ";", "&", "|", "<", ">", "(", ")"),
+    key=len,
+    reverse=True,
+)
+
+
+def _operators(run: str) -> list[str]:
+    out = []
+    while run:
+        op = next(op for op in _OPERATORS if run.startswith(op))
+        out.append(op)
+        run = run[len(op) :]
+    return out
+
+
+def _shell_tokens(line: str) -> list[tuple[str, bool]] | None:
+    """(text, is_operator) pairs of one line; None when quotes do not balance. A quoted word
+    made only of punctuation ('|') reads as an operator, which errs on the safe side."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        raw = list(lexer)
+    except ValueError:
+        return None
+    tokens: list[tuple[str, bool]] = []
+    for token in raw:
+        if token and set(token) <= _PUNCTUATION:
+            tokens.extend((op, True) for op in _operators(token))
+        else:
+            tokens.append((token, False))
+    return tokens
 
 
 def _parse_shell(command: str) -> _Shell | None:
@@ -162,35 +196,29 @@ def _parse_shell(command: str) -> _Shell | None:
     writes = False
     segments: list[tuple[str, ...]] = []
     for line in command.splitlines() or [""]:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = ""
-        try:
-            tokens = list(lexer)
-        except ValueError:
+        tokens = _shell_tokens(line)
+        if tokens is None:
             return None
         words: list[str] = []
         i = 0
         while i < len(tokens):
-            token = tokens[i]
-            if not token or not set(token) <= _PUNCTUATION:
+            token, is_operator = tokens[i]
+            i += 1
+            if not is_operator:
                 words.append(token)
-                i += 1
-                continue
-            if "<" in token or ">" in token:
-                target = tokens[i + 1] if i + 1 < len(tokens) else ""
-                if "(" in token or "<<" in token.replace("<<<", "") or "<>" in token:
+            elif "<" in token or ">" in token:
+                target = tokens[i][0] if i < len(tokens) and not tokens[i][1] else ""
+                i += 1 if target else 0
+                if token in ("<(", ">(", "<<", "<>"):
                     opaque = True
                 elif ">" in token and not _harmless_output(token, target):
                     writes = True
-                i += 2
-                continue
-            if "(" in token or ")" in token:
-                opaque = True
-            if words:
-                segments.append(tuple(words))
-            words = []
-            i += 1
+            else:
+                if token in ("(", ")"):
+                    opaque = True
+                if words:
+                    segments.append(tuple(words))
+                words = []
         if words:
             segments.append(tuple(words))
     return _Shell(tuple(segments), writes, opaque)

@@ -208,6 +208,7 @@ def test_whole_tool_deny() -> None:
         "bash -c 'rm -rf build'",
         "true\nrm -rf build",
         '"rm" -rf build',
+        "ls;>/dev/null rm -rf build",
     ],
 )
 def test_deny_rule_sees_inside_compound_commands(command: str) -> None:
@@ -328,6 +329,9 @@ NOT_READ_ONLY = [
     "ls && touch x",
     "ls || mv a b",
     "ls\nrm x",
+    "ls;>/dev/null rm -rf x",
+    "ls|>/dev/null rm x",
+    "ls &&>/dev/null touch x",
     "(ls)",
     "find . -delete",
     "find . -name '*.pyc' -exec rm {} ;",
