@@ -30,11 +30,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
-@pytest.fixture
-def recordings() -> Path:
+def pytest_configure(config: pytest.Config) -> None:
     if not RECORDINGS.is_dir():
-        pytest.fail(f"GLM recordings not found at {RECORDINGS}; set GLMCODE_RECORDINGS")
-    return RECORDINGS
+        raise pytest.UsageError(f"GLM recordings not found at {RECORDINGS}; set GLMCODE_RECORDINGS")
 
 
 @pytest.fixture

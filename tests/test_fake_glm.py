@@ -19,12 +19,10 @@ import pytest
 
 from glmcode.testing import FakeGLM, ScriptError, http_error, reply, tool_call
 
-RECORDINGS = Path(os.environ.get("GLMCODE_RECORDINGS", "/work/shared/glm-recordings"))
+from conftest import RECORDINGS
+
 SSE_CASES = sorted(RECORDINGS.glob("*.sse"))
 RESPONSE_CASES = sorted(RECORDINGS.glob("*.response.json"))
-needs_recordings = pytest.mark.skipif(
-    not SSE_CASES, reason=f"no GLM recordings in {RECORDINGS} (set GLMCODE_RECORDINGS)"
-)
 
 USER = {"role": "user", "content": "hi"}
 
@@ -144,7 +142,6 @@ def recorded_request(case: Path, suffix: str) -> dict:
     return json.loads(Path(str(case).replace(suffix, ".request.json")).read_text())["body"]
 
 
-@needs_recordings
 @pytest.mark.parametrize("case", SSE_CASES, ids=lambda p: p.name)
 def test_stream_reproduces_recording_byte_for_byte(case: Path) -> None:
     recorded = case.read_bytes()
@@ -158,7 +155,6 @@ def test_stream_reproduces_recording_byte_for_byte(case: Path) -> None:
     assert body == recorded
 
 
-@needs_recordings
 @pytest.mark.parametrize("case", RESPONSE_CASES, ids=lambda p: p.name)
 def test_whole_response_reproduces_recording(case: Path) -> None:
     recorded = case.read_bytes()
@@ -172,7 +168,6 @@ def test_whole_response_reproduces_recording(case: Path) -> None:
     assert body == recorded
 
 
-@needs_recordings
 def test_sse_file_and_response_file_are_served_verbatim() -> None:
     sse, response = SSE_CASES[0], RESPONSE_CASES[0]
     with FakeGLM([{"sse_file": str(sse)}, {"response_file": str(response)}]) as fake:

@@ -30,7 +30,7 @@ from glmcode.llm.types import ModelReply
 from glmcode.testing import FakeGLM, http_error, reply, tool_call
 
 KEY = "f00dfacecafebeef0123456789abcdef.Qx7RzT9uLmNpK2wV"
-RECORDINGS = Path("/work/shared/glm-recordings")
+from conftest import RECORDINGS
 MESSAGES = [{"role": "system", "content": "You are glmcode."}, {"role": "user", "content": "hi"}]
 TOOLS = [
     {
@@ -184,7 +184,6 @@ def test_requests_in_a_row_including_an_abandoned_stream(serve) -> None:
     assert len(fake.requests) == 3
 
 
-@pytest.mark.skipif(not RECORDINGS.is_dir(), reason="no GLM recordings here")
 def test_recorded_stream_replayed_by_the_fake(serve) -> None:
     _, h = serve([{"sse_file": str(RECORDINGS / "thinking_streaming.0.sse")}])
     _, final = split(h.stream(TOOLS))

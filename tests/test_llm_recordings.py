@@ -12,9 +12,7 @@ from glmcode.llm.assemble import StreamAssembler, reply_from_response
 from glmcode.llm.sse import SSEReader
 from glmcode.llm.types import ModelReply
 
-RECORDINGS = Path("/work/shared/glm-recordings")
-
-pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason="no GLM recordings here")
+from conftest import RECORDINGS
 
 
 def stream_reply(name: str) -> tuple[ModelReply, list[object], bool]:

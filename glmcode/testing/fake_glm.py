@@ -165,6 +165,13 @@ class _Server(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gives up on a stream (a read timeout, an interrupt) resets the
+        # connection; that is the client's business, not a server failure worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def hang_up_all(self) -> None:
         """End idle keep-alive connections and pending waits so handler threads exit now."""
         self.stopping.set()
