@@ -383,6 +383,7 @@ def test_describe(project: Path, env: dict[str, str]) -> None:
     assert rows["permission_mode"] == ("auto-edit", "flag --permission-mode")
     assert rows["model"] == ("glm-4.6", "default")
     assert rows["thinking"][0] == "true"
+    assert rows["timeout"] == ("300", "default")
     assert rows["allow"] == ("(none)", "default")
     assert rows["project_root"][0] == str(project)
     assert all(KEY not in value for value, _ in rows.values())
