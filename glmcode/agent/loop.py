@@ -76,11 +76,24 @@ class Agent:
         self.cost_usd = 0.0
 
     def run(self, prompt: str) -> Generator[Event, None, None]:
-        """Yields the run's events; each is in the session file before it is yielded."""
-        for event in self._run(prompt):
+        """Yields the run's events; each is in the session file before it is yielded.
+
+        An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
+        """
+        inner = self._run(prompt)
+        advance: Callable[[], Event] = lambda: next(inner)
+        while True:
+            try:
+                event = advance()
+            except StopIteration:
+                return
             if self.sink is not None:
                 self.sink.write(event)
-            yield event
+            try:
+                yield event
+                advance = lambda: next(inner)
+            except KeyboardInterrupt:
+                advance = lambda: inner.throw(KeyboardInterrupt())
 
     def _append(self, message: dict[str, Any]) -> MessageAdded:
         self.messages.append(message)
@@ -142,8 +155,9 @@ class Agent:
     def _stream(self, tools: list[dict[str, Any]] | None, partial: _Partial) -> Generator[Event, None, ModelReply | None]:
         from glmcode.llm.errors import GLMError
 
+        stream = self.client.stream(self.messages, tools)
         try:
-            for item in self.client.stream(self.messages, tools):
+            for item in stream:
                 if isinstance(item, TextDelta):
                     partial.text.append(item.text)
                 elif isinstance(item, ReasoningDelta):
@@ -157,6 +171,10 @@ class Agent:
         except GLMError as exc:
             yield Error(exc.kind, str(exc), exc.hint)
             return None
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # an interrupt leaves the response open otherwise
         yield Error("protocol", "the model's stream ended without a reply", "")
         return None
 
