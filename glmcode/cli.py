@@ -5,8 +5,6 @@ more than Python's own start-up, and the version is asked for by scripts that wa
 Everything else is built by `build_app`, whose commands import what they use when they run.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Any
 
@@ -27,22 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         args = ["chat", *args]  # `glmcode` and `glmcode "prompt"` open the interactive session
     app = build_app()
     try:
-        app(args=args, prog_name="glmcode", standalone_mode=False)
+        app(args=args, prog_name="glmcode")
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
     return 0
 
 

@@ -32,8 +32,8 @@ from glmcode.events import (
 
 EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "interrupted": 130}
 HEADLESS_HINT = (
-    "To allow it: --full-auto, --permission-mode full-auto, or an allow rule under "
-    "[permissions] in .glmcode/config.toml (see docs/permissions.md)."
+    "To allow it: --full-auto, or an allow rule under [permissions] in your user config "
+    "(or in .glmcode/config.toml once you have run `glmcode trust`); see docs/permissions.md."
 )
 
 
