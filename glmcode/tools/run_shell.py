@@ -106,7 +106,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     budget = MAX_CHARS // max(1, bool(outcome.stdout) + bool(outcome.stderr))
     output = _render(notes, outcome.stdout, outcome.stderr)
     for_model = _render(
-        notes, head_tail(outcome.stdout, max_chars=budget), head_tail(outcome.stderr, max_chars=budget)
+        notes,
+        head_tail(outcome.stdout, max_chars=budget),
+        head_tail(outcome.stderr, max_chars=budget),
     )
     return ToolResult(
         output=output,

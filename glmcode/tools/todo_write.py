@@ -59,7 +59,10 @@ TOOL = Tool(
     name="todo_write",
     description=description_beside(__file__, "todo_write"),
     params=(
-        Param("todos", "array", "The whole list, in order; it replaces the previous one.", items=ITEM_SCHEMA),
+        Param(
+            "todos", "array", "The whole list, in order; it replaces the previous one.",
+            items=ITEM_SCHEMA,
+        ),
     ),
     kind="meta",
     run=run,

@@ -24,7 +24,8 @@ def head_tail(
     if head_whole and tail_whole:
         note = f"... {_plural(lines, 'line')} left out ..."
     else:
-        note = f"... {_plural(len(left_out), 'character')} ({_plural(lines, 'line break')}) left out ..."
+        chars = _plural(len(left_out), "character")
+        note = f"... {chars} ({_plural(lines, 'line break')}) left out ..."
     shown_head = text[:head_end]
     if shown_head and not shown_head.endswith("\n"):
         shown_head += "\n"
