@@ -310,3 +310,33 @@ def test_same_results_outside_any_repository(
     assert "a.txt" not in files and "a-b.txt" in files
     for with_rg, with_python in _both(tree, monkeypatch):
         assert with_python == with_rg
+
+
+def test_gitignore_corner_cases_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = make_tree(tmp_path / "ws", {
+        ".gitignore": (
+            "build/\ndist/**\n!dist/keep.txt\n/top.txt\nsub/deep/\n# hello.txt\n\\#odd.txt\n"
+        ),
+        "build/out.txt": "hello\n",
+        "dist/drop.txt": "hello\n",
+        "dist/keep.txt": "hello\n",
+        "top.txt": "hello\n",
+        "x/top.txt": "hello\n",
+        "sub/deep/a.txt": "hello\n",
+        "deep/b.txt": "hello\n",
+        "hello.txt": "hello\n",
+        "#odd.txt": "hello\n",
+        "trailing.txt": "hello\n",
+    })
+    (tree / ".gitignore").write_text((tree / ".gitignore").read_text() + "trailing.txt   \n")
+    expected = {
+        ".": "deep/b.txt\ndist/keep.txt\nhello.txt\nx/top.txt",
+        "build": "build/out.txt",
+        "dist": "dist/keep.txt",
+    }
+    for path, files in expected.items():
+        query = {"pattern": "hello", "path": path, "output_mode": "files_with_matches"}
+        assert grep(tree, **query).output == files
+        with monkeypatch.context() as patch:
+            patch.setattr(grep_module, "find_rg", lambda: None)
+            assert grep(tree, **query).output == files

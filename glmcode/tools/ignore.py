@@ -1,7 +1,9 @@
 """Which files a search sees when ripgrep is not there to decide, decided the way ripgrep
 does: the rules of `.gitignore`, `.git/info/exclude`, `.ignore` and `.rgignore` files, hidden
 entries left out, symlinks not followed, entries in the order of `rg --sort path`. Also the
-glob patterns the grep and glob tools take."""
+glob patterns the grep and glob tools take. Both kinds of pattern go through one translation
+to regular expressions, with ripgrep's semantics: `*` never crosses a slash, and a rule
+matches a path itself, not the files below a matching folder."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 # Ignore files by precedence, as ripgrep ranks them: a match in an earlier kind of file, at
 # any depth, wins over any match in a later kind; within one kind the deepest folder wins.
@@ -29,40 +30,62 @@ def git_root(path: Path) -> Path | None:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """One line of an ignore file."""
+
+    regex: re.Pattern[str]
+    ignores: bool  # False for a `!pattern` that re-includes
+    dirs_only: bool  # the pattern ended with a slash
+
+    @classmethod
+    def parse(cls, line: str) -> Rule | None:
+        if not line or line.startswith("#"):
+            return None
+        while line.endswith(" ") and not line.endswith("\\ "):
+            line = line[:-1]
+        ignores = not line.startswith("!")
+        line = line if ignores else line[1:]
+        dirs_only = line.endswith("/")
+        line = line.rstrip("/")
+        if not line:
+            return None
+        return cls(re.compile(_glob_regex(line)), ignores, dirs_only)
+
+
+@dataclass(frozen=True)
 class Rules:
-    """The ignore patterns found in one folder, one tuple per kind of file in RULE_FILES,
+    """The ignore rules found in one folder, one tuple per kind of file in RULE_FILES,
     matched against paths relative to the folder."""
 
     base: Path
-    kinds: tuple[tuple[Any, ...], ...]
+    kinds: tuple[tuple[Rule, ...], ...]
 
     @classmethod
     def read(cls, folder: Path, git_rules: bool) -> Rules | None:
-        import pathspec
-
         kinds = []
         for name in RULE_FILES:
-            lines: list[str] = []
+            rules: list[Rule] = []
             if git_rules or name not in GIT_RULE_FILES:
                 try:
                     text = (folder / name).read_text(encoding="utf-8", errors="replace")
-                    lines = text.splitlines()
                 except OSError:
-                    pass
-            spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            kinds.append(tuple(p for p in spec.patterns if p.include is not None))
+                    text = ""
+                rules = [r for r in map(Rule.parse, text.splitlines()) if r is not None]
+            kinds.append(tuple(rules))
         return cls(folder, tuple(kinds)) if any(kinds) else None
 
     def verdict(self, kind: int, path: Path, is_dir: bool) -> bool | None:
-        """True when the last matching pattern of that kind ignores `path`, False when it
-        re-includes it (`!pattern`), None when no pattern matches."""
-        patterns = self.kinds[kind]
-        if not patterns:
+        """True when the last matching rule of that kind ignores `path`, False when it
+        re-includes it (`!pattern`), None when no rule matches. A rule matches the path
+        itself, never a folder above it: that folder was skipped already, unless the search
+        was asked to look inside it."""
+        rules = self.kinds[kind]
+        if not rules:
             return None
-        rel = path.relative_to(self.base).as_posix() + ("/" if is_dir else "")
-        for pattern in reversed(patterns):
-            if pattern.match_file(rel) is not None:
-                return bool(pattern.include)
+        rel = path.relative_to(self.base).as_posix()
+        for rule in reversed(rules):
+            if (is_dir or not rule.dirs_only) and rule.regex.fullmatch(rel):
+                return rule.ignores
         return None
 
 
