@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from glmcode.tools.base import ToolContext, ToolError, ToolResult
-from glmcode.tools.run_shell import TOOL
+from glmcode.tools.run_shell import TOOL, Capture
 from glmcode.tools.truncate import head_tail
 
 
@@ -204,3 +204,10 @@ def test_head_tail_char_cap_cuts_long_lines() -> None:
     cut = head_tail(many, max_chars=100)
     assert cut.startswith("y" * 30 + "\n")
     assert "lines left out" in cut and len(cut) < 200
+
+
+def test_endless_output_keeps_its_start_and_its_end() -> None:
+    capture = Capture(keep=10)
+    for chunk in (b"0123456789", b"abc", b"defg", b"hijk", b"lmn"):
+        capture.add(chunk)
+    assert capture.text() == "0123456789\n... 3 bytes of output not kept ...\ndefghijklmn"
