@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_glmcode
+from test_fix_parts import lock_holder, wait_for_lock
 
 KEY = "test-key-5c0ffee5c0ffee"
 PY = shlex.quote(sys.executable)
@@ -239,27 +240,18 @@ def test_scratch_and_ignored_files_stay_out_of_the_patch(fake_glm, git_repo: Pat
 
 def test_a_hanging_check_is_killed_at_its_timeout_with_its_children(fake_glm, git_repo: Path, tmp_path: Path) -> None:
     repo = _project(git_repo)
-    pid_file = tmp_path / "sleep.pid"
-    check = f"sleep 60 & echo $! > {shlex.quote(str(pid_file))}; wait"
+    lock = tmp_path / "lock"
     fake = fake_glm([_edit("a - b", "a + b"), _answer()])
     started = time.monotonic()
-    proc, out = _fix(repo, fake, "fix add", "--check", check, "--check-timeout", "1", "--attempts", "1")
+    proc, out = _fix(repo, fake, "fix add", "--check", f"{lock_holder(lock)}; sleep 60", "--check-timeout", "1",
+                     "--attempts", "1")
     elapsed = time.monotonic() - started
     assert elapsed < 20, f"took {elapsed:.1f}s"
     assert proc.returncode == 3, proc.stderr
     assert out["initial_check"]["timed_out"] is True and out["initial_check"]["exit_code"] is None
     assert out["attempts"][0]["check_timed_out"] is True
     assert "timed out" in fake.requests[0].body["messages"][-1]["content"]
-    pid = int(pid_file.read_text())
-    assert not _alive(pid), "the check's child survived the timeout"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
+    assert wait_for_lock(lock) < 10, "the check's child survived the timeout"
 
 
 def test_apply_puts_the_fix_into_the_users_tree_and_leaves_the_index(fake_glm, git_repo: Path) -> None:
@@ -429,7 +421,8 @@ def test_interrupt_during_the_check_exits_130_and_removes_the_worktree(fake_glm,
     os.mkfifo(fifo)
     fake = fake_glm([_answer()])
     env = {**os.environ, **_env(fake)}
-    check = f"echo started > {shlex.quote(str(fifo))}; sleep 60"
+    lock = tmp_path / "lock"
+    check = f"{lock_holder(lock)}; echo started > {shlex.quote(str(fifo))}; sleep 60"
     proc = subprocess.Popen([sys.executable, "-m", "glmcode", "fix", "-o", "json", "fix", "--check", check, "--worktree"],
                             cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open(fifo) as f:  # returns once the check is running
@@ -440,3 +433,4 @@ def test_interrupt_during_the_check_exits_130_and_removes_the_worktree(fake_glm,
     assert json.loads(stdout)["status"] == "interrupted"
     assert _git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     assert not (repo / ".git" / "worktrees").exists()
+    assert wait_for_lock(lock) < 10, "the check is killed with glmcode"
