@@ -307,6 +307,8 @@ class MarkdownStream:
 
     `commit(renderable)` prints into the scrollback. `tail_renderable()` is what a live area
     should show below it right now; it is cheap, whatever the length of the answer so far.
+    Blocks are spaced by a blank line; `space_before` puts one before the first block too, when
+    something else was printed just above.
     """
 
     def __init__(
@@ -315,16 +317,21 @@ class MarkdownStream:
         *,
         max_lines: int = 40,
         code_theme: str = CODE_THEME,
+        space_before: bool = False,
     ) -> None:
         self._commit = commit
         self._splitter = BlockSplitter(max_lines=max_lines)
         self._code_theme = code_theme
-        self._printed = False
+        self._printed = space_before
         self.text_parts: list[str] = []
 
     @property
     def started(self) -> bool:
         return bool(self.text_parts)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
 
     def feed(self, text: str) -> None:
         self.text_parts.append(text)

@@ -1,0 +1,302 @@
+"""`glmcode`: the interactive session.
+
+Each line typed is a slash command (`/help`), a shell escape (`!ls`) or a message for the agent
+(with `@path` mentions attached). A message runs the agent until it answers; its events go to
+a view that draws them (TurnView on a terminal, PlainView otherwise), and Ctrl-C stops the run
+cleanly, keeping what was written. Without a terminal on both ends the session reads lines
+from standard input and writes plain text, so it can be scripted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from glmcode.agent.setup import Workspace
+    from glmcode.ui.tui.commands import SlashCommands
+    from glmcode.ui.tui.recent import Recent
+    from glmcode.ui.tui.status import SessionStatus
+
+MODE_CYCLE = ("ask", "auto-edit", "full-auto", "read-only")
+
+
+def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | None) -> int:
+    from glmcode.config import ConfigError, load_settings, require_api_key
+
+    err = sys.stderr
+    cwd = Path(cd).expanduser() if cd else Path.cwd()
+    if not cwd.is_dir():
+        err.write(f"glmcode: {cwd} is not a folder\n")
+        return 2
+    cwd = cwd.resolve()
+    try:
+        settings = load_settings(cwd, os.environ, flags)
+        require_api_key(settings)
+    except ConfigError as exc:
+        err.write(f"glmcode: {exc}\n")
+        return 2
+
+    from rich.console import Console
+
+    from glmcode.agent.setup import open_workspace
+    from glmcode.ui.tui.approvals import LineApprover, TerminalApprover, rule_saver
+
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    console = Console(highlight=False) if terminal else Console(color_system=None, highlight=False, emoji=False)
+    for warning in settings.warnings:
+        console.print(f"glmcode: {warning}", style="yellow", markup=False)
+    save_rule = rule_saver(settings.project_root, os.environ)
+    approver: Callable[..., Any]
+    if terminal:
+        approver = TerminalApprover(console, save_rule)
+    else:
+        approver = LineApprover(console, _read_line, save_rule)
+    ws = open_workspace(settings, cwd, approver=approver)
+    try:
+        session = Session(ws, console, terminal=terminal)
+        return session.loop(prompt)
+    finally:
+        ws.session.close()
+
+
+def _read_line(prompt: str) -> str | None:
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
+class Session:
+    """The state the prompt, the views and the slash commands share."""
+
+    def __init__(self, ws: Workspace, console: Console, *, terminal: bool) -> None:
+        from glmcode.ui.tui.commands import SlashCommands
+        from glmcode.ui.tui.recent import Recent
+        from glmcode.ui.tui.status import SessionStatus
+
+        self.ws = ws
+        self.console = console
+        self.terminal = terminal
+        self.status: SessionStatus = SessionStatus(ws.settings.model, self.mode, ws.agent.context_window)
+        self.recent: Recent = Recent()
+        self.commands: SlashCommands = SlashCommands(self)
+        self.done = False
+        self._read: Callable[[], str | None] = self._prompt_reader() if terminal else lambda: _read_line("> ")
+
+    # -- what the commands use ----------------------------------------------------------------
+
+    @property
+    def agent(self) -> Any:
+        return self.ws.agent
+
+    @property
+    def settings(self) -> Any:
+        return self.ws.settings
+
+    @property
+    def cwd(self) -> Path:
+        return self.ws.cwd
+
+    @property
+    def mode(self) -> str:
+        return str(self.ws.agent.runner.policy.mode)
+
+    def set_mode(self, mode: str) -> None:
+        self.ws.agent.runner.policy.mode = mode
+        self.status.mode = mode
+
+    def cycle_mode(self) -> None:
+        current = self.mode
+        following = MODE_CYCLE[(MODE_CYCLE.index(current) + 1) % len(MODE_CYCLE)] if current in MODE_CYCLE else MODE_CYCLE[0]
+        self.set_mode(following)
+
+    def set_model(self, name: str) -> None:
+        """Talk to another model from the next request on; the conversation stays."""
+        from glmcode.llm.catalog import get_model
+        from glmcode.llm.client import GLMClient
+
+        agent = self.agent
+        old = agent.client
+        agent.client = GLMClient(replace(old.config, model=name), known_tools=frozenset(agent.runner.registry.names))
+        old.close()
+        info = get_model(name)
+        agent.context_window = info.context_window
+        agent.cost = info.cost
+        self.ws.settings = replace(self.ws.settings, model=name)
+        self.status.model = name
+        self.status.context_window = info.context_window
+
+    def clear(self) -> None:
+        self.agent.messages[:] = self.agent.messages[:1]
+        self.status.last_prompt_tokens = 0
+        self.recent.shell_notes.clear()
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def loop(self, first: str | None) -> int:
+        self._header()
+        if first and first.strip():
+            if self.terminal:
+                self.console.print(f"› {first}", style="bold", markup=False)
+            self.submit(first)
+        while not self.done:
+            try:
+                line = self._read()
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            if line is None:
+                break
+            self.submit(line)
+        return 0
+
+    def submit(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
+        try:
+            if _is_command(text):
+                self.commands.run(text)
+            elif text.startswith("!"):
+                self.shell(text[1:].strip())
+            else:
+                self.send(line)
+        except KeyboardInterrupt:
+            self.console.print("Interrupted.", style="yellow")
+
+    def send(self, text: str) -> None:
+        """Sends a message to the agent and shows the run until it ends."""
+        from glmcode.agent.loop import drive
+        from glmcode.ui.tui.mentions import expand_mentions
+
+        expanded = expand_mentions(text.strip("\n"), self.cwd)
+        for item in expanded.attached:
+            what = "entries" if item.folder else "lines"
+            cut = ", cut to fit" if item.truncated else ""
+            self.console.print(f"  attached @{item.shown} ({item.lines} {what}{cut})", style="dim", markup=False)
+        for problem in expanded.problems:
+            self.console.print(f"  {problem}", style="yellow", markup=False)
+        message = expanded.message
+        if self.recent.shell_notes:
+            message = "\n\n".join([*self.recent.shell_notes, message])
+            self.recent.shell_notes.clear()
+        view = self._view()
+        view.begin()
+        try:
+            with self._quiet():
+                drive(self.agent.run(message), view.handle)
+        finally:
+            with _sigint_ignored():
+                view.end()
+                if self.terminal:
+                    self.console.print()
+
+    def shell(self, command: str) -> None:
+        from glmcode.ui.tui.shell_escape import run_command
+
+        if not command:
+            self.console.print("Type a command after !, for example !git status", style="yellow")
+            return
+        if self.terminal:
+            from rich.text import Text
+
+            def show(line: str) -> None:
+                self.console.print(Text.from_ansi(line), soft_wrap=True)
+        else:
+
+            def show(line: str) -> None:
+                self.console.print(line, markup=False, soft_wrap=True)
+
+        result = run_command(command, self.cwd, show)
+        how = "interrupted" if result.exit_code is None else f"exit {result.exit_code}"
+        self.console.print(f"  {how} · the model sees this with your next message", style="dim", markup=False)
+        self.recent.shell_notes.append(result.note())
+
+    def toolbar(self) -> list[tuple[str, str]]:
+        fields = self.status.fields()
+        out: list[tuple[str, str]] = [("class:bottom-toolbar.text", " ")]
+        for n, (name, text) in enumerate(fields):
+            if n:
+                out.append(("class:bottom-toolbar.text", " · "))
+            if name == "mode":
+                out.append(("class:toolbar.mode", text))
+                out.append(("class:bottom-toolbar.text", " (shift-tab)"))
+            else:
+                out.append(("class:bottom-toolbar.text", text))
+        return out
+
+    def _view(self) -> Any:
+        if self.terminal:
+            from glmcode.ui.tui.turn_view import TurnView
+
+            return TurnView(self.console, self.status, self.recent)
+        from glmcode.ui.tui.plain_view import PlainView
+
+        return PlainView(self.console, self.status, self.recent)
+
+    def _quiet(self) -> Any:
+        if not self.terminal:
+            return nullcontext()
+        from glmcode.ui.tui.terminal import quiet_input
+
+        return quiet_input(sys.stdin)
+
+    def _prompt_reader(self) -> Callable[[], str | None]:
+        from glmcode.paths import project_key, state_dir
+        from glmcode.ui.tui.input import PromptInput
+
+        reader = PromptInput(
+            history_file=state_dir() / "history" / f"{project_key(self.settings.project_root)}.txt",
+            cwd=self.cwd,
+            commands=self.commands.hints,
+            toolbar=self.toolbar,
+            cycle_mode=self.cycle_mode,
+        )
+        return reader.read
+
+    def _header(self) -> None:
+        from glmcode import __version__
+
+        home = str(Path.home())
+        where = str(self.cwd)
+        if where == home or where.startswith(home + os.sep):
+            where = "~" + where[len(home):]
+        self.console.print(f"glmcode {__version__} · {self.settings.model} · {self.mode} mode · {where}", style="bold", markup=False)
+        if self.terminal:
+            self.console.print(
+                "/help for commands and keys · Enter sends · Alt-Enter new line · Shift-Tab mode · Ctrl-C stops",
+                style="dim", markup=False,
+            )
+        self.console.print()
+
+
+def _is_command(text: str) -> bool:
+    """`/help` is a command; `/usr/lib is missing` is a message that starts with a path."""
+    if not text.startswith("/"):
+        return False
+    word = text[1:].split(None, 1)[0] if len(text) > 1 else ""
+    return "/" not in word
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Tidying the screen after a run must finish even if Ctrl-C is pressed again."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,194 @@
+"""Asking the user before a call runs: the diff of an edit, the command of a shell call, and
+four answers. `y` runs it; `n` refuses and asks why, and the reason goes to the model; `a`
+allows the tool for the rest of the session; `p` allows the suggested rule (for a shell call,
+the command's program and subcommand) for the session and saves it to the project's
+`.glmcode/config.toml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest
+from glmcode.ui.tui import tool_view
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+PREVIEW_LINES = 60
+CHOICES = {"y": "yes", "n": "no", "a": "always", "p": "always_rule"}
+
+
+def question(request: ApprovalRequest) -> RenderableType:
+    """What the user sees before answering: the call, why it asks, and what it would do."""
+    from rich.console import Group
+    from rich.text import Text
+
+    head = Text()
+    head.append("? ", style="bold yellow")
+    head.append(request.tool, style="bold")
+    shown = tool_view.target(request.tool, request.args)
+    if shown and request.kind != "shell":
+        head.append(f"  {shown}")
+    if request.reason:
+        head.append(f"  ({request.reason})", style="dim")
+    parts: list[Any] = [head]
+    if request.kind == "shell":
+        command = Text("  $ ", style="dim")
+        command.append(request.preview or str(request.args.get("command", "")), style="bold")
+        description = request.args.get("description")
+        if isinstance(description, str) and description.strip():
+            parts.append(Text(f"  {description.strip()}", style="dim"))
+        parts.append(command)
+    elif request.preview.startswith(("---", "diff ", "@@")) or "\n@@ " in request.preview:
+        parts.append(tool_view.diff_view(request.preview, PREVIEW_LINES, indent="  "))
+    elif request.preview:
+        lines = request.preview.splitlines()
+        body = "\n".join(f"  {line}" for line in lines[:PREVIEW_LINES])
+        if len(lines) > PREVIEW_LINES:
+            body += f"\n  … {len(lines) - PREVIEW_LINES} more lines"
+        parts.append(Text(body, style="dim"))
+    return Group(*parts)
+
+
+def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
+    rule = request.suggested_rule
+    return [
+        ("class:key", "y"), ("", " yes  "),
+        ("class:key", "n"), ("", " no  "),
+        ("class:key", "a"), ("", f" always {request.tool} this session  "),
+        ("class:key", "p"), ("", f" always {rule} in this project "),
+        ("class:dim", "› "),
+    ]
+
+
+class TerminalApprover:
+    """Answers approval requests at the terminal with single keys (prompt-toolkit)."""
+
+    def __init__(self, console: Console, save_rule: Callable[[str], str]) -> None:
+        self.console = console
+        self.save_rule = save_rule
+
+    def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
+        self.console.print()
+        self.console.print(question(request))
+        decision = self._choose(request)
+        self.console.print(f"  → {_said(decision, request)}", style="dim", highlight=False, markup=False)
+        if decision == "no":
+            reason = self._reason()
+            return ApprovalAnswer("no", reason)
+        if decision == "always_rule":
+            self.console.print(f"  {self.save_rule(request.suggested_rule)}", style="dim", highlight=False, markup=False)
+        return ApprovalAnswer(decision)
+
+    def _choose(self, request: ApprovalRequest) -> str:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.key_binding import KeyBindings
+        from prompt_toolkit.styles import Style
+
+        keys = KeyBindings()
+
+        @keys.add("<any>")
+        @keys.add("enter")
+        def _ignore(event: Any) -> None:
+            """Only the answer keys answer: a stray key must not approve anything."""
+
+        for key, decision in CHOICES.items():
+            keys.add(key)(_exit_with(decision))
+            keys.add(key.upper())(_exit_with(decision))
+        keys.add("escape", eager=True)(_exit_with("no"))
+
+        @keys.add("c-c")
+        def _stop(event: Any) -> None:
+            event.app.exit(exception=KeyboardInterrupt())
+
+        session: Any = PromptSession(
+            choice_text(request),
+            key_bindings=keys,
+            style=Style.from_dict({"key": "bold #ffaf00", "dim": "#8a8a8a"}),
+        )
+        return str(session.prompt())
+
+    def _reason(self) -> str:
+        from prompt_toolkit import PromptSession
+
+        session: Any = PromptSession("  Why not? (told to the model; Enter to skip) › ")
+        try:
+            return str(session.prompt()).strip()
+        except EOFError:
+            return ""
+
+
+def _exit_with(decision: str) -> Callable[[Any], None]:
+    def handler(event: Any) -> None:
+        event.app.exit(result=decision)
+
+    return handler
+
+
+def _said(decision: str, request: ApprovalRequest) -> str:
+    if decision == "always":
+        return f"yes, and {request.tool} runs without asking for the rest of this session"
+    if decision == "always_rule":
+        return f"yes, and {request.suggested_rule} runs without asking from now on"
+    return decision
+
+
+class LineApprover:
+    """Answers approval requests from lines of text, for a session without a terminal."""
+
+    def __init__(self, console: Console, read_line: Callable[[str], str | None], save_rule: Callable[[str], str]) -> None:
+        self.console = console
+        self.read_line = read_line
+        self.save_rule = save_rule
+
+    def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
+        self.console.print(question(request))
+        while True:
+            line = self.read_line(f"Allow? [y]es [n]o [a]lways {request.tool} [p] always {request.suggested_rule}: ")
+            if line is None:
+                return ApprovalAnswer("no", "")
+            decision = CHOICES.get(line.strip()[:1].lower())
+            if decision is not None:
+                break
+        if decision == "no":
+            reason = line.strip()[1:].strip(" :,-") or (self.read_line("Why not? ") or "").strip()
+            return ApprovalAnswer("no", reason)
+        if decision == "always_rule":
+            self.console.print(self.save_rule(request.suggested_rule), highlight=False, markup=False)
+        return ApprovalAnswer(decision)
+
+
+def rule_saver(project_root: Path, env: Mapping[str, str]) -> Callable[[str], str]:
+    """Saves a rule to the project's config and says what came of it."""
+
+    def save(rule: str) -> str:
+        from glmcode.config import ConfigError, is_trusted
+        from glmcode.paths import project_config_file
+        from glmcode.ui.tui.allow_rules import RuleFileError, save_allow_rule
+
+        path = project_config_file(project_root)
+        try:
+            added = save_allow_rule(path, rule)
+        except (RuleFileError, OSError) as exc:
+            return f"not saved: {exc}"
+        shown = _relative(path, project_root)
+        said = f"saved {rule} to {shown}" if added else f"{rule} is already allowed in {shown}"
+        try:
+            trusted = is_trusted(project_root, env)
+        except ConfigError:
+            trusted = False
+        if not trusted:
+            said += " (later sessions use it once you run `glmcode trust` in this project)"
+        return said
+
+    return save
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,288 @@
+"""Slash commands. Each is one `cmd_<name>` method: its docstring's first line is its help,
+its parameter (if any) the argument it takes; adding a method adds the command."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glmcode.ui.tui.input import CommandHint
+
+if TYPE_CHECKING:
+    from glmcode.ui.tui.app import Session
+
+PREFIX = "cmd_"
+INIT_PROMPT = Path(__file__).with_name("init_prompt.md")
+KEYS = (
+    ("Enter", "send"),
+    ("Alt-Enter, Ctrl-J", "new line"),
+    ("Tab", "complete a /command or an @path"),
+    ("Up, Down / Ctrl-R", "history of this project / search it"),
+    ("Shift-Tab", "next permission mode"),
+    ("Ctrl-C", "stop the running turn; clear the prompt; twice on an empty prompt: exit"),
+    ("Ctrl-D", "exit (on an empty prompt)"),
+    ("!command", "run a shell command; the model sees its output with your next prompt"),
+    ("@path", "attach a file (or a folder's listing) to the message"),
+)
+
+
+class SlashCommands:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hints(self) -> list[CommandHint]:
+        out = []
+        for name in self.names():
+            method = getattr(self, PREFIX + name)
+            out.append(CommandHint(name, _usage(name, method), _summary(method)))
+        return out
+
+    def names(self) -> list[str]:
+        return sorted(attr[len(PREFIX):] for attr in dir(type(self)) if attr.startswith(PREFIX))
+
+    def run(self, line: str) -> None:
+        """Runs `/name argument`."""
+        name, _, argument = line[1:].strip().partition(" ")
+        method: Callable[..., None] | None = getattr(self, PREFIX + name.lower(), None) if name else None
+        console = self.session.console
+        if method is None:
+            close = difflib.get_close_matches(name.lower(), self.names(), n=1, cutoff=0.5)
+            hint = f" Did you mean /{close[0]}?" if close else ""
+            console.print(f"Unknown command /{name}.{hint} /help lists the commands.", style="yellow", markup=False, highlight=False)
+            return
+        if _takes_argument(method):
+            method(argument.strip())
+        elif argument.strip():
+            console.print(f"/{name} takes no argument.", style="yellow", markup=False, highlight=False)
+        else:
+            method()
+
+    # -- the commands -------------------------------------------------------------------------
+
+    def cmd_help(self) -> None:
+        """List the commands and keys."""
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 3))
+        table.add_column(style="bold")
+        table.add_column()
+        for hint in self.hints():
+            table.add_row(hint.usage, hint.summary)
+        keys = Table.grid(padding=(0, 3))
+        keys.add_column(style="bold")
+        keys.add_column()
+        for key, what in KEYS:
+            keys.add_row(key, what)
+        console = self.session.console
+        console.print("Commands", style="bold underline")
+        console.print(table)
+        console.print()
+        console.print("Keys", style="bold underline")
+        console.print(keys)
+
+    def cmd_clear(self) -> None:
+        """Start a new conversation; the model forgets this one."""
+        self.session.clear()
+        self.session.console.print("New conversation. The model no longer sees what came before.", style="dim")
+
+    def cmd_model(self, name: str = "") -> None:
+        """Show the model, or switch to another one."""
+        from glmcode.llm.catalog import get_model, known_models
+
+        console = self.session.console
+        if not name:
+            known = ", ".join(m.name for m in known_models())
+            console.print(f"Model: {self.session.settings.model}. Known models: {known}.", markup=False, highlight=False)
+            return
+        self.session.set_model(name)
+        info = get_model(name)
+        note = "" if any(m.name == info.name for m in known_models()) else " (not in glmcode's catalog: 128K context assumed, no price)"
+        console.print(f"Model: {name}, context window {info.context_window:,} tokens{note}.", style="dim", markup=False, highlight=False)
+
+    def cmd_mode(self, name: str = "") -> None:
+        """Show the permission mode, or switch to another one."""
+        from glmcode.permissions import MODES
+
+        console = self.session.console
+        if not name:
+            console.print(
+                f"Mode: {self.session.mode}. Modes: {', '.join(MODES)} (Shift-Tab cycles them).",
+                markup=False, highlight=False,
+            )
+            return
+        if name not in MODES:
+            close = difflib.get_close_matches(name, MODES, n=1, cutoff=0.4)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            console.print(f"No mode {name}.{hint} Modes: {', '.join(MODES)}.", style="yellow", markup=False, highlight=False)
+            return
+        self.session.set_mode(name)
+        console.print(f"Mode: {name}.", style="dim", markup=False, highlight=False)
+
+    def cmd_cost(self) -> None:
+        """Tokens, cache hits and cost of this session."""
+        from rich.table import Table
+
+        from glmcode.llm.catalog import get_model
+        from glmcode.ui.tui.status import money
+
+        status = self.session.status
+        info = get_model(status.model)
+        table = Table.grid(padding=(0, 3))
+        table.add_column()
+        table.add_column(justify="right")
+        table.add_row("requests", f"{status.requests:,}")
+        table.add_row("input tokens", f"{status.prompt_tokens:,}")
+        table.add_row("  from the cache", f"{status.cached_tokens:,} ({status.cached_percent:.0f}%)")
+        table.add_row("output tokens", f"{status.completion_tokens:,}")
+        table.add_row("cost", money(status.cost_usd))
+        self.session.console.print(table)
+        self.session.console.print(
+            f"{info.name}: ${info.price_input:g} per million input tokens, ${info.price_cached_input:g} cached, "
+            f"${info.price_output:g} output",
+            style="dim", markup=False, highlight=False,
+        )
+
+    def cmd_context(self) -> None:
+        """What fills the model's context window."""
+        from rich.table import Table
+
+        from glmcode.ui.tui.status import tokens
+
+        agent = self.session.agent
+        rows = context_parts(agent.messages, agent.runner.registry.schemas())
+        total = sum(chars for _, _, chars in rows) or 1
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        table.add_column("part")
+        table.add_column("count", justify="right")
+        table.add_column("characters", justify="right")
+        table.add_column("≈ tokens", justify="right")
+        table.add_column("share", justify="right")
+        for part, count, chars in rows:
+            table.add_row(part, str(count), f"{chars:,}", tokens(chars // 4), f"{100 * chars / total:.0f}%")
+        console = self.session.console
+        console.print(table)
+        status = self.session.status
+        if status.last_prompt_tokens:
+            console.print(
+                f"The last request used {status.last_prompt_tokens:,} of {status.context_window:,} tokens "
+                f"({status.context_percent:.1f}%).",
+                style="dim", markup=False, highlight=False,
+            )
+        else:
+            console.print(f"The window holds {status.context_window:,} tokens; nothing was sent yet.", style="dim")
+
+    def cmd_diff(self) -> None:
+        """The diffs of the edits made in this session, and `git diff`."""
+        from rich.text import Text
+
+        from glmcode.ui.tui.tool_view import diff_view
+
+        console = self.session.console
+        diffs = self.session.recent.diffs
+        if not diffs:
+            console.print("No edits in this session yet.", style="dim")
+        for edit in diffs:
+            console.print(Text.assemble(("● ", "green"), (edit.name, "bold"), f"  {edit.target}"))
+            console.print(diff_view(edit.diff))
+        git = git_diff(self.session.cwd)
+        if git is None:
+            return
+        console.print()
+        if git.strip():
+            console.print("git diff", style="bold underline")
+            console.print(diff_view(git))
+        else:
+            console.print("git diff: no uncommitted changes to tracked files.", style="dim")
+
+    def cmd_init(self) -> None:
+        """Ask the agent to write an AGENTS.md for this repository."""
+        self.session.send(INIT_PROMPT.read_text(encoding="utf-8").strip())
+
+    def cmd_reasoning(self) -> None:
+        """Show the model's last reasoning in full."""
+        console = self.session.console
+        reasoning = self.session.recent.reasoning
+        if not reasoning:
+            console.print("No reasoning yet.", style="dim")
+            return
+        for n, text in enumerate(reasoning, 1):
+            if len(reasoning) > 1:
+                console.print(f"Reasoning {n} of {len(reasoning)}", style="bold")
+            console.print(text, style="dim italic", markup=False, highlight=False)
+
+    def cmd_last(self, count: str = "") -> None:
+        """Show the last tool output in full (/last 3: the last three)."""
+        from rich.text import Text
+
+        console = self.session.console
+        outputs = self.session.recent.outputs
+        if not outputs:
+            console.print("No tool output yet.", style="dim")
+            return
+        n = int(count) if count.isdigit() and int(count) > 0 else 1
+        for item in outputs[-n:]:
+            console.print(Text.assemble(("✗ " if item.is_error else "● ", "red" if item.is_error else "green"), (item.name, "bold"), f"  {item.target}"))
+            console.print(item.output, markup=False, highlight=False)
+
+    def cmd_exit(self) -> None:
+        """Leave glmcode."""
+        self.session.done = True
+
+
+def _summary(method: Callable[..., Any]) -> str:
+    doc = inspect.getdoc(method) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def _takes_argument(method: Callable[..., Any]) -> bool:
+    return bool(inspect.signature(method).parameters)
+
+
+def _usage(name: str, method: Callable[..., Any]) -> str:
+    params = list(inspect.signature(method).parameters.values())
+    if not params:
+        return f"/{name}"
+    arg = params[0].name.upper()
+    return f"/{name} [{arg}]" if params[0].default is not inspect.Parameter.empty else f"/{name} {arg}"
+
+
+def context_parts(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
+    """(part, count, characters): the system prompt, the tool schemas, and the messages by role."""
+    rows: list[tuple[str, int, int]] = []
+    system = [m for m in messages if m.get("role") == "system"]
+    rows.append(("system prompt", len(system), sum(_chars(m) for m in system)))
+    rows.append(("tool definitions", len(tools), len(json.dumps(tools, ensure_ascii=False))))
+    for role, label in (("user", "your messages"), ("assistant", "model replies"), ("tool", "tool results")):
+        these = [m for m in messages if m.get("role") == role]
+        rows.append((label, len(these), sum(_chars(m) for m in these)))
+    return rows
+
+
+def _chars(message: dict[str, Any]) -> int:
+    size = len(str(message.get("content") or ""))
+    size += len(str(message.get("reasoning_content") or ""))
+    for call in message.get("tool_calls") or []:
+        size += len(json.dumps(call, ensure_ascii=False))
+    return size
+
+
+def git_diff(cwd: Path) -> str | None:
+    """`git diff` of the working tree, None outside a repository or without git."""
+    try:
+        inside = subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        diff = subprocess.run(
+            ["git", "--no-pager", "diff", "--no-color", "--no-ext-diff"],
+            cwd=cwd, capture_output=True, text=True, timeout=30, errors="replace",
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return diff.stdout if diff.returncode == 0 else None

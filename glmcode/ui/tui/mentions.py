@@ -1,0 +1,117 @@
+"""`@path` in a prompt: the file's content goes along with the message, so the model need not
+spend a turn reading it. Each file is capped, and the message says when it was cut and how the
+model can read the rest."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_LINES = 2000
+MAX_CHARS = 60_000
+MAX_TOTAL_CHARS = 200_000
+MAX_ENTRIES = 200
+_MENTION = re.compile(r"(?<![\w@/])@([^\s`'\"<>]+)")
+_TRAILING = ".,;:!?)]}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    shown: str  # the path as written, relative to the working directory
+    lines: int
+    truncated: bool
+    folder: bool = False
+
+
+@dataclass(frozen=True)
+class Expanded:
+    message: str
+    attached: tuple[Attachment, ...]
+    problems: tuple[str, ...]
+
+
+def expand_mentions(prompt: str, cwd: Path) -> Expanded:
+    """The message to send for `prompt`: the prompt itself, then every mentioned file (or
+    folder listing) once, each inside an <attached> element."""
+    attached: list[Attachment] = []
+    problems: list[str] = []
+    blocks: list[str] = []
+    seen: set[Path] = set()
+    total = 0
+    for match in _MENTION.finditer(prompt):
+        found = _existing(match.group(1), cwd)
+        if found is None:
+            continue
+        shown, path = found
+        if path in seen:
+            continue
+        seen.add(path)
+        if total >= MAX_TOTAL_CHARS:
+            problems.append(f"@{shown} not attached: the message already carries {MAX_TOTAL_CHARS:,} characters of files")
+            continue
+        if path.is_dir():
+            block, attachment = _folder(shown, path)
+        else:
+            read = _file(shown, path, min(MAX_CHARS, MAX_TOTAL_CHARS - total))
+            if isinstance(read, str):
+                problems.append(read)
+                continue
+            block, attachment = read
+        total += len(block)
+        blocks.append(block)
+        attached.append(attachment)
+    message = prompt if not blocks else prompt.rstrip() + "\n\n" + "\n\n".join(blocks)
+    return Expanded(message, tuple(attached), tuple(problems))
+
+
+def _existing(raw: str, cwd: Path) -> tuple[str, Path] | None:
+    """The mentioned path, also when the sentence's punctuation follows it (`see @a.py.`)."""
+    candidate = raw
+    while candidate:
+        path = (cwd / candidate).expanduser() if not candidate.startswith("~") else Path(candidate).expanduser()
+        if path.exists():
+            return candidate.rstrip("/") or candidate, path.resolve()
+        if candidate[-1] not in _TRAILING:
+            return None
+        candidate = candidate[:-1]
+    return None
+
+
+def _file(shown: str, path: Path, budget: int) -> tuple[str, Attachment] | str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"@{shown} not attached: {exc.strerror or exc}"
+    if b"\x00" in data[:8192]:
+        return f"@{shown} not attached: it is a binary file"
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    kept = lines[:MAX_LINES]
+    body = "\n".join(kept)
+    if len(body) > budget:
+        body = body[:budget]
+        kept = body.splitlines()
+    truncated = len(kept) < len(lines) or len(body) < len("\n".join(lines))
+    note = ""
+    if truncated:
+        note = (
+            f"\n(only the first {len(kept)} of {len(lines)} lines are attached; "
+            f"read_file {shown} with offset={len(kept) + 1} for the rest)"
+        )
+    block = f'<attached path="{shown}" lines="{len(lines)}">\n{body}{note}\n</attached>'
+    return block, Attachment(shown, len(lines), truncated)
+
+
+def _folder(shown: str, path: Path) -> tuple[str, Attachment]:
+    try:
+        entries = sorted(path.iterdir(), key=lambda p: p.name.lower())
+    except OSError as exc:
+        listing = [f"(cannot list: {exc.strerror or exc})"]
+        entries = []
+    else:
+        listing = [p.name + ("/" if p.is_dir() else "") for p in entries[:MAX_ENTRIES]]
+    if len(entries) > MAX_ENTRIES:
+        listing.append(f"... and {len(entries) - MAX_ENTRIES} more")
+    block = f'<attached folder="{shown}" entries="{len(entries)}">\n' + "\n".join(listing) + "\n</attached>"
+    return block, Attachment(shown, len(entries), len(entries) > MAX_ENTRIES, folder=True)

@@ -1,0 +1,98 @@
+"""One run as plain text, for a session whose output is not a terminal: the answer as it
+streams (Markdown source, no escape codes), tool calls as compact lines, the status at the end."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from glmcode.events import (
+    Error,
+    Event,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    RunFinished,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    Usage,
+)
+from glmcode.ui.tui import tool_view
+from glmcode.ui.tui.recent import Recent
+from glmcode.ui.tui.status import SessionStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class PlainView:
+    def __init__(self, console: Console, status: SessionStatus, recent: Recent) -> None:
+        self.console = console
+        self.status = status
+        self.recent = recent
+        self.result = "done"
+        self._reasoning: list[str] = []
+        self._args: dict[str, Any] = {}
+        self._line_open = False
+
+    def begin(self) -> None:
+        self.recent.new_run()
+
+    def pause(self) -> None:
+        self._close_line()
+
+    def end(self) -> None:
+        self._end_reasoning()
+        self._close_line()
+        self.console.print(f"[{self.status.line()}]", markup=False, highlight=False)
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, ReasoningDelta):
+            self._reasoning.append(event.text)
+        elif isinstance(event, TextDelta):
+            self._end_reasoning()
+            if not self._line_open and not event.text.strip():
+                return
+            self.console.file.write(event.text)
+            self.console.file.flush()
+            self._line_open = not event.text.endswith("\n")
+        elif isinstance(event, ToolCallStarted):
+            self._end_reasoning()
+            self._close_line()
+            self._args[event.id] = event.arguments
+        elif isinstance(event, ToolCallFinished):
+            args = self._args.pop(event.id, {})
+            self.recent.add_tool(event.name, tool_view.target(event.name, args), event.output, event.is_error, event.diff)
+            self.console.print(tool_view.finished(event, args))
+        elif isinstance(event, TurnFinished):
+            self._end_reasoning()
+            self._close_line()
+        elif isinstance(event, Usage):
+            self.status.add(event)
+        elif isinstance(event, Retrying):
+            self._reasoning = []
+            self._say(f"{event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})")
+        elif isinstance(event, Notice):
+            self._say(event.message)
+        elif isinstance(event, Error):
+            self._say(f"error: {event.message}" + (f"\n{event.hint}" if event.hint else ""))
+        elif isinstance(event, RunFinished):
+            self.result = event.status
+            if event.status == "interrupted":
+                self._say("interrupted")
+
+    def _end_reasoning(self) -> None:
+        text = "".join(self._reasoning).strip()
+        self._reasoning = []
+        if text:
+            self.recent.reasoning.append(text)
+
+    def _close_line(self) -> None:
+        if self._line_open:
+            self.console.file.write("\n")
+            self._line_open = False
+
+    def _say(self, text: str) -> None:
+        self._close_line()
+        self.console.print(text, markup=False, highlight=False)

@@ -1,0 +1,88 @@
+"""What the session costs and how full the context is, as one status line.
+
+The same numbers feed the prompt's bottom toolbar and the line under the live area during a
+turn: model, permission mode, context used (the last request's prompt tokens as a share of the
+model's window), tokens in and out, the cached share of the input, the cost so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from glmcode.events import Usage
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+@dataclass
+class SessionStatus:
+    model: str
+    mode: str
+    context_window: int
+    last_prompt_tokens: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+    requests: int = 0
+
+    def add(self, usage: Usage) -> None:
+        self.last_prompt_tokens = usage.prompt_tokens
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cached_tokens += usage.cached_tokens
+        self.cost_usd += usage.cost_usd
+        self.context_window = usage.context_window or self.context_window
+        self.requests += 1
+
+    @property
+    def context_percent(self) -> float:
+        if not self.context_window:
+            return 0.0
+        return 100.0 * self.last_prompt_tokens / self.context_window
+
+    @property
+    def cached_percent(self) -> float:
+        return 100.0 * self.cached_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
+
+    def fields(self) -> list[tuple[str, str]]:
+        """(name, text) pairs; the name lets a frontend style each one."""
+        return [
+            ("model", self.model),
+            ("mode", self.mode),
+            ("context", f"ctx {self.context_percent:.0f}%"),
+            ("tokens", f"{tokens(self.prompt_tokens)} in · {tokens(self.completion_tokens)} out"),
+            ("cache", f"{self.cached_percent:.0f}% cached"),
+            ("cost", money(self.cost_usd)),
+        ]
+
+    def line(self) -> str:
+        return " · ".join(text for _, text in self.fields())
+
+
+def tokens(count: int) -> str:
+    """1234 -> "1.2k", 2500000 -> "2.5M"."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k".replace(".0k", "k")
+    return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def money(usd: float) -> str:
+    return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def spinner(now: float) -> str:
+    return SPINNER[int(now * 10) % len(SPINNER)]

@@ -1,0 +1,244 @@
+"""One run on screen: what the agent does for a prompt, from its events.
+
+Reasoning streams dimmed as a live tail of a few lines and folds into one line when it ends
+(`/reasoning` shows it whole). The answer streams as Markdown: finished blocks go to the
+scrollback once, the unfinished tail is redrawn. Tool calls show as compact lines. A status
+line sits under it all while the run lasts. Everything that stays is committed through the
+live area, which owns the terminal while a run is on screen.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from glmcode.events import (
+    ApprovalNeeded,
+    Error,
+    Event,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    RunFinished,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    TurnStarted,
+    Usage,
+)
+from glmcode.ui.tui import tool_view
+from glmcode.ui.tui.recent import Recent
+from glmcode.ui.tui.status import SessionStatus, elapsed, spinner
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.text import Text
+
+    from glmcode.ui.render import MarkdownStream
+
+REASONING_LINES = 3
+_REASONING_CHARS = 4000
+
+
+class TurnView:
+    def __init__(self, console: Console, status: SessionStatus, recent: Recent) -> None:
+        from glmcode.ui.tui.live import LiveArea
+
+        self.console = console
+        self.status = status
+        self.recent = recent
+        self.live = LiveArea(console, self._live)
+        self.result = "done"
+        self._answer: MarkdownStream | None = None
+        self._reasoning: list[str] = []
+        self._reasoning_started = 0.0
+        self._running: dict[str, tuple[str, Any, float]] = {}
+        self._args: dict[str, Any] = {}
+        self._asked: set[str] = set()  # calls whose preview the user saw in a question
+        self._phase = "Waiting for the model"
+        self._started = time.monotonic()
+        self._last: str | None = None  # the kind of the last thing committed
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.recent.new_run()
+        self._started = time.monotonic()
+        self.live.start()
+
+    def pause(self) -> None:
+        """Give the terminal back (for a question); the next event takes it again."""
+        with self.live.lock:
+            self._end_reasoning()
+            self._end_answer()
+        self.live.stop()
+
+    def end(self) -> None:
+        with self.live.lock:
+            self._end_reasoning()
+            self._end_answer()
+        self.live.stop()
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, ApprovalNeeded):
+            self._asked.add(event.id)
+            self._phase = f"Waiting for your answer ({event.name})"
+            self.pause()
+            self._last = "question"
+            return
+        if not self.live.running:
+            self.live.start()
+        with self.live.lock:
+            self._handle(event)
+
+    def _handle(self, event: Event) -> None:
+        if isinstance(event, ReasoningDelta):
+            if not self._reasoning:
+                self._reasoning_started = time.monotonic()
+            self._reasoning.append(event.text)
+            self._phase = "Thinking"
+        elif isinstance(event, TextDelta):
+            self._end_reasoning()
+            if self._answer is None:
+                from glmcode.ui.render import MarkdownStream
+
+                rows = self.console.size.height
+                self._answer = MarkdownStream(
+                    self._commit_answer, max_lines=max(8, rows // 2), space_before=self._last is not None
+                )
+            self._answer.feed(event.text)
+            self._phase = "Writing"
+        elif isinstance(event, ToolCallStarted):
+            self._end_reasoning()
+            self._end_answer()
+            self._running[event.id] = (event.name, event.arguments, time.monotonic())
+            self._args[event.id] = event.arguments
+            self._phase = f"Running {event.name}"
+        elif isinstance(event, ToolCallFinished):
+            self._tool_finished(event)
+        elif isinstance(event, TurnStarted):
+            self._phase = "Waiting for the model"
+        elif isinstance(event, TurnFinished):
+            self._end_reasoning()
+            self._end_answer()
+        elif isinstance(event, Usage):
+            self.status.add(event)
+        elif isinstance(event, Retrying):
+            self._reasoning = []
+            self._answer = None
+            self._phase = f"Retrying in {event.wait:.0f}s"
+            self._commit("note", self._note(
+                f"↻ {event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})", "yellow"
+            ))
+        elif isinstance(event, Notice):
+            self._commit("note", self._note(f"! {event.message}", "yellow" if event.level == "warning" else "dim"))
+        elif isinstance(event, Error):
+            self._end_reasoning()
+            self._end_answer()
+            text = f"✗ {event.message}" + (f"\n  {event.hint}" if event.hint else "")
+            self._commit("note", self._note(text, "red"))
+        elif isinstance(event, RunFinished):
+            self._end_reasoning()
+            self._end_answer()
+            self.result = event.status
+            if event.status == "interrupted":
+                self._commit("note", self._note("Interrupted · what was written so far stays in the conversation", "yellow"))
+            elif event.status == "max_turns":
+                self._commit("note", self._note(f"Stopped after {event.turns} model requests", "yellow"))
+
+    def _tool_finished(self, event: ToolCallFinished) -> None:
+        self._running.pop(event.id, None)
+        args = self._args.pop(event.id, {})
+        shown = tool_view.target(event.name, args)
+        self.recent.add_tool(event.name, shown, event.output, event.is_error, event.diff)
+        self._commit("tool", tool_view.finished(event, args, diff_shown=event.id in self._asked))
+        if not self._running:
+            self._phase = "Waiting for the model"
+
+    # -- committing ---------------------------------------------------------------------------
+
+    def _commit(self, kind: str, renderable: RenderableType) -> None:
+        from rich.console import Group
+        from rich.text import Text
+
+        spaced = self._last is not None and not (kind == "tool" and self._last == "tool")
+        self.live.commit(Group(Text(""), renderable) if spaced else renderable)
+        self._last = kind
+
+    def _commit_answer(self, renderable: RenderableType) -> None:
+        self.live.commit(renderable)
+        self._last = "answer"
+
+    def _end_answer(self) -> None:
+        if self._answer is not None:
+            self._answer.finish()
+            self._answer = None
+
+    def _end_reasoning(self) -> None:
+        if not self._reasoning:
+            return
+        text = "".join(self._reasoning).strip()
+        took = time.monotonic() - self._reasoning_started
+        self._reasoning = []
+        if not text:
+            return
+        self.recent.reasoning.append(text)
+        self._commit("reasoning", self._note(f"∴ Thought for {elapsed(took)} · /reasoning shows it", "dim italic"))
+
+    @staticmethod
+    def _note(text: str, style: str) -> RenderableType:
+        from rich.text import Text
+
+        return Text(text, style=style)
+
+    # -- the live area ------------------------------------------------------------------------
+
+    def _live(self) -> RenderableType | None:
+        from rich.console import Group
+        from rich.text import Text
+
+        now = time.monotonic()
+        parts: list[Any] = []
+        if self._reasoning:
+            parts.append(self._reasoning_tail())
+        if self._answer is not None:
+            tail = self._answer.tail_renderable()
+            if tail is not None:
+                parts.append(tail)
+        for name, args, started in self._running.values():
+            parts.append(tool_view.running_line(name, args, now - started, spinner(now)))
+        if parts:
+            parts.append(Text(""))
+        parts.append(self.status_line(now))
+        return Group(*parts)
+
+    def _reasoning_tail(self) -> RenderableType:
+        from rich.segment import Segment, Segments
+        from rich.text import Text
+
+        # Only the end of the reasoning is laid out, so a long one costs no more per frame.
+        text = "".join(self._reasoning[-200:])[-_REASONING_CHARS:].strip()
+        console = self.console
+        options = console.options.update(width=max(20, console.width - 2))
+        lines = console.render_lines(Text(text, style="dim italic"), options, pad=False)[-REASONING_LINES:]
+        segments: list[Any] = []
+        for line in lines:
+            segments.append(Segment("  "))
+            segments.extend(line)
+            segments.append(Segment.line())
+        return Segments(segments)
+
+    def status_line(self, now: float | None = None) -> Text:
+        from rich.text import Text
+
+        now = time.monotonic() if now is None else now
+        line = Text()
+        line.append(f"{spinner(now)} ", style="cyan")
+        line.append(self._phase, style="bold")
+        line.append(f" · {elapsed(now - self._started)}", style="dim")
+        line.append(" · Ctrl-C to stop", style="dim")
+        line.append("\n")
+        line.append(self.status.line(), style="dim")
+        return line
+
