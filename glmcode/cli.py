@@ -11,8 +11,6 @@ from typing import Any
 from glmcode import __version__
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
-MODES = ("ask", "auto-edit", "full-auto", "read-only")
-PROVIDERS = ("zai", "zai-coding", "bigmodel", "bigmodel-coding", "openrouter")
 SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat")
 
 
@@ -35,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_app() -> Any:
     import typer
+
+    from glmcode.llm.catalog import PROVIDERS
+    from glmcode.permissions import MODES
 
     app = typer.Typer(
         add_completion=False,

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import (
     find_project_root,
     home_dir,
@@ -27,13 +28,6 @@ from glmcode.paths import (
 )
 from glmcode.permissions import MODES, Rule, mode_strictness
 
-PROVIDERS: dict[str, str] = {
-    "zai": "https://api.z.ai/api/paas/v4",
-    "zai-coding": "https://api.z.ai/api/coding/paas/v4",
-    "bigmodel": "https://open.bigmodel.cn/api/paas/v4",
-    "bigmodel-coding": "https://open.bigmodel.cn/api/coding/paas/v4",
-    "openrouter": "https://openrouter.ai/api/v1",
-}
 DEFAULT_PROVIDER = "zai"
 DEFAULT_MODEL = "glm-4.6"
 
