@@ -301,6 +301,7 @@ def test_budget_limit_stops_the_agent_and_exits_5(fake_glm, git_repo: Path) -> N
     proc, out = _fix(repo, fake, "fix add", "--check", CHECK_ADD, "--budget-usd", "0.5")
     assert proc.returncode == 5, proc.stderr
     assert out["status"] == "budget_limit" and out["cost_usd"] > 0.5
+    assert "--budget-usd 0.5" in out["message"]
     assert len(fake.requests) == 1, "no request after the budget is spent"
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a * b\n", "calls already paid for still run"
 
@@ -351,6 +352,22 @@ def test_without_a_check_no_change_exits_4(fake_glm, git_repo: Path) -> None:
     proc, out = _fix(repo, fake, "--task-file", "task.md")
     assert proc.returncode == 4, proc.stderr
     assert fake.requests[0].body["messages"][-1]["content"].startswith("explain calc.py")
+
+
+def test_from_a_subfolder_the_check_runs_there_and_the_patch_is_from_the_top(fake_glm, git_repo: Path) -> None:
+    pkg = git_repo / "pkg"
+    pkg.mkdir()
+    _project(pkg)
+    fake = fake_glm([_edit("a - b", "a + b"), _answer()])
+    proc = run_glmcode(["fix", "-o", "json", "fix add", "--check", CHECK_ADD, "--worktree", "--cd", "pkg",
+                        "--patch-out", "fix.diff"], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["files_changed"] == [{"path": "pkg/calc.py", "status": "modified"}]
+    assert out["patch"] == str(pkg / "fix.diff"), "relative paths are taken from --cd"
+    assert "diff --git a/pkg/calc.py b/pkg/calc.py" in (pkg / "fix.diff").read_text()
+    subprocess.run(["git", "apply", "pkg/fix.diff"], cwd=git_repo, check=True)
+    assert (pkg / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
 
 
 def test_the_agent_runs_in_full_auto(fake_glm, git_repo: Path) -> None:

@@ -171,9 +171,10 @@ class _FixRun:
 
     def _set_limit(self) -> None:
         if self.report.status == "turn_limit" and self.options.max_turns is not None:
-            self.report.limit = f" (--max-turns {self.options.max_turns} per attempt)"
-        elif self.report.status == "budget_limit":
-            self.report.limit = f" (--budget-usd {self.options.budget_usd:g})"
+            self.report.limit = f": --max-turns {self.options.max_turns} per attempt"
+        elif self.report.status == "budget_limit" and self.workspace is not None:
+            cost = self.workspace.agent.cost_usd
+            self.report.limit = f": ${cost:.4f} spent, --budget-usd {self.options.budget_usd:g}"
 
     def _open_agent(self, work_cwd: Path) -> Any:
         from glmcode.agent.setup import open_workspace

@@ -33,3 +33,13 @@ class AttemptStarted(Event):
     type: ClassVar[str] = "attempt_started"
     attempt: int
     attempts: int
+
+
+@dataclass(frozen=True)
+class BudgetSpent(Event):
+    """The run has cost more than --budget-usd: the tool calls already paid for still run,
+    then the agent stops without another request."""
+
+    type: ClassVar[str] = "budget_spent"
+    cost_usd: float
+    budget_usd: float

@@ -8,11 +8,12 @@ JSON line, and `json` waits for the end. All three finish with the report.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import IO
 
-from glmcode.events import Event
+from glmcode.events import Event, RunFinished
 from glmcode.fix.check import tail
-from glmcode.fix.progress import AttemptStarted, CheckFinished, CheckStarted
+from glmcode.fix.progress import AttemptStarted, BudgetSpent, CheckFinished, CheckStarted
 from glmcode.fix.report import FixReport, print_summary
 
 VERBOSE_OUTPUT_CHARS = 2_000
@@ -26,13 +27,17 @@ class FixView:
         self.human, self.err = human, err
         self.verbose = verbose
         self.text = TextRenderer(human, err, verbose=verbose) if output_format == "text" else None
+        self._budget_spent = False
 
     def handle(self, event: Event) -> None:
         if self.format == "stream-json":
             self._emit(event.to_dict())
         elif self.text is not None:
-            if isinstance(event, (CheckStarted, CheckFinished, AttemptStarted)):
+            if isinstance(event, (CheckStarted, CheckFinished, AttemptStarted, BudgetSpent)):
                 self._progress(event)
+            elif isinstance(event, RunFinished) and self._budget_spent and event.status == "max_turns":
+                # The turn limit was only the budget's way to stop; do not blame --max-turns.
+                self.text.handle(replace(event, status="budget"))
             else:
                 self.text.handle(event)
 
@@ -47,8 +52,11 @@ class FixView:
         self.err.write(f"glmcode: {message}\n")
         self.err.flush()
 
-    def _progress(self, event: CheckStarted | CheckFinished | AttemptStarted) -> None:
-        if isinstance(event, AttemptStarted):
+    def _progress(self, event: CheckStarted | CheckFinished | AttemptStarted | BudgetSpent) -> None:
+        if isinstance(event, BudgetSpent):
+            self._budget_spent = True
+            self.say(f"the budget is spent (${event.cost_usd:.4f} of ${event.budget_usd:g}); no further requests")
+        elif isinstance(event, AttemptStarted):
             self.say(f"attempt {event.attempt} of {event.attempts}")
         elif isinstance(event, CheckStarted):
             self.say(f"running the check: {event.command}")

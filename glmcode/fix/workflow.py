@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from glmcode.events import Error, Event, RunFinished, TurnStarted, Usage
 from glmcode.fix.check import REPORT_TAIL_CHARS, CheckResult, run_check, tail
-from glmcode.fix.progress import AttemptStarted, CheckFinished, CheckStarted
+from glmcode.fix.progress import AttemptStarted, BudgetSpent, CheckFinished, CheckStarted
 from glmcode.fix.prompts import first_prompt, retry_prompt
 
 if TYPE_CHECKING:
@@ -133,8 +133,10 @@ def _run_agent(agent: Agent, prompt: str, emit: Callable[[Event], None], budget_
         if isinstance(event, TurnStarted):
             run.turns = event.turn
         elif isinstance(event, Usage) and not over_budget and _over_budget(agent, budget_usd):
+            assert budget_usd is not None
             over_budget = True
             agent.max_turns = run.turns
+            emit(BudgetSpent(round(agent.cost_usd, 6), budget_usd))
         elif isinstance(event, Error):
             run.error = event
         elif isinstance(event, RunFinished):
