@@ -229,18 +229,26 @@ def _read_ready(sel: selectors.BaseSelector, streams: dict[int, Capture], wait: 
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the whole group, then SIGKILL to whatever is still alive after the grace."""
+    """SIGTERM to the whole group, then SIGKILL to whatever is still alive after the grace;
+    returns once the group is gone (or, for processes that cannot die at once, after a
+    second grace)."""
     pgid = proc.pid  # start_new_session makes the shell the leader of its own group
-    _signal_group(pgid, signal.SIGTERM)
-    give_up = time.monotonic() + KILL_GRACE
-    while time.monotonic() < give_up:
-        proc.poll()
-        if not _group_alive(pgid):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        _signal_group(pgid, sig)
+        if _group_gone_within(proc, pgid, KILL_GRACE):
             break
-        time.sleep(POLL_SECONDS / 5)
-    else:
-        _signal_group(pgid, signal.SIGKILL)
     proc.wait()
+
+
+def _group_gone_within(proc: subprocess.Popen[bytes], pgid: int, seconds: float) -> bool:
+    give_up = time.monotonic() + seconds
+    while True:
+        proc.poll()  # reap the shell, or it would count as alive
+        if not _group_alive(pgid):
+            return True
+        if time.monotonic() >= give_up:
+            return False
+        time.sleep(POLL_SECONDS / 5)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
