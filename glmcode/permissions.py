@@ -18,6 +18,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from glmcode.globs import glob_to_regex
+
 # Strictest first: a mode further down the list allows more.
 MODES: tuple[str, ...] = ("read-only", "ask", "auto-edit", "full-auto")
 KINDS: tuple[str, ...] = ("read", "edit", "shell", "meta")
@@ -102,32 +104,7 @@ def _command_matches(pattern: str, command: str) -> bool:
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
+    return re.compile(glob_to_regex(pattern))
 
 
 def _path_matches(pattern: str, path: str) -> bool:

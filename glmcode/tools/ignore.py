@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from glmcode.globs import glob_to_regex
+
 # Ignore files by precedence, as ripgrep ranks them: a match in an earlier kind of file, at
 # any depth, wins over any match in a later kind; within one kind the deepest folder wins.
 RULE_FILES = (".rgignore", ".ignore", ".gitignore", ".git/info/exclude")
@@ -187,35 +189,7 @@ def _glob_regex(pattern: str) -> str:
     pattern = pattern.lstrip("/")
     if pattern.endswith("/"):
         pattern += "**"
-    out = [] if anchored else ["(?:.*/)?"]
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body[0] in "!^":
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        elif pattern[i] == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
+    return ("" if anchored else "(?:.*/)?") + glob_to_regex(pattern)
 
 
 def expand_braces(pattern: str) -> list[str]:
