@@ -8,6 +8,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -451,3 +452,28 @@ def test_interrupt_during_the_check_exits_130_and_removes_the_worktree(fake_glm,
     assert _git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
     assert not (repo / ".git" / "worktrees").exists()
     assert wait_for_lock(lock) < 10, "the check is killed with glmcode"
+
+
+def test_interrupt_while_the_model_answers_keeps_the_work_done_so_far(fake_glm, git_repo: Path, tmp_path: Path) -> None:
+    repo = _project(git_repo)
+    before = _state(repo)
+    asked = threading.Event()
+
+    def slow(body: dict) -> dict:
+        asked.set()
+        return {"first_byte_delay": 30, "content": "too late"}
+
+    fake = fake_glm([_edit("a - b", "a * b"), slow])
+    env = {**os.environ, **_env(fake)}
+    patch_file = tmp_path / "fix.diff"
+    proc = subprocess.Popen([sys.executable, "-m", "glmcode", "fix", "-o", "json", "fix add", "--check", CHECK_ADD,
+                             "--worktree", "--patch-out", str(patch_file)],
+                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert asked.wait(30), "the second request never came"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    out = json.loads(stdout)
+    assert out["status"] == "interrupted" and out["attempts"][0]["agent_status"] == "interrupted"
+    assert "a * b" in patch_file.read_text(), "the edit made before Ctrl-C is in the patch"
+    assert _state(repo) == before
