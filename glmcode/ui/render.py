@@ -283,7 +283,8 @@ def _rstrip(line: list[Any]) -> list[Any]:
 
 @lru_cache(maxsize=1)
 def _markdown_class() -> Any:
-    from rich.markdown import CodeBlock, Heading, Markdown
+    from rich.markdown import CodeBlock, Heading, ListItem, Markdown
+    from rich.segment import Segment
 
     class LeftHeading(Heading):
         def __rich_console__(self, console: Any, options: Any) -> Any:
@@ -296,8 +297,28 @@ def _markdown_class() -> Any:
             lang = "" if self.lexer_name == "text" else self.lexer_name
             yield render_code(str(self.text).rstrip("\n"), lang, theme=self.theme)
 
+    class NumberedItem(ListItem):
+        """Numbers written as the Markdown has them ("1."), whatever rich's own default."""
+
+        def render_number(self, console: Any, options: Any, number: int, last_number: int) -> Any:
+            width = len(str(last_number)) + 3
+            lines = console.render_lines(self.elements, options.update(width=options.max_width - width), style=self.style)
+            style = console.get_style("markdown.item.number", default="none")
+            numeral = Segment(f" {number}.".ljust(width), style)
+            padding = Segment(" " * width, style)
+            for n, line in enumerate(lines):
+                yield numeral if n == 0 else padding
+                yield from line
+                yield Segment("\n")
+
     class AnswerMarkdown(Markdown):
-        elements = {**Markdown.elements, "heading_open": LeftHeading, "fence": PlainCodeBlock, "code_block": PlainCodeBlock}
+        elements = {
+            **Markdown.elements,
+            "heading_open": LeftHeading,
+            "fence": PlainCodeBlock,
+            "code_block": PlainCodeBlock,
+            "list_item_open": NumberedItem,
+        }
 
     return AnswerMarkdown
 

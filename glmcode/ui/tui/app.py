@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from glmcode.agent.setup import Workspace
+    from glmcode.ui.tui.approvals import PausingApprover
     from glmcode.ui.tui.commands import SlashCommands
     from glmcode.ui.tui.recent import Recent
     from glmcode.ui.tui.status import SessionStatus
@@ -33,6 +34,7 @@ def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | 
     from glmcode.config import ConfigError, load_settings, require_api_key
 
     err = sys.stderr
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
     cwd = Path(cd).expanduser() if cd else Path.cwd()
     if not cwd.is_dir():
         err.write(f"glmcode: {cwd} is not a folder\n")
@@ -48,21 +50,19 @@ def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | 
     from rich.console import Console
 
     from glmcode.agent.setup import open_workspace
-    from glmcode.ui.tui.approvals import LineApprover, TerminalApprover, rule_saver
+    from glmcode.ui.tui.approvals import LineApprover, PausingApprover, TerminalApprover, rule_saver
 
-    terminal = sys.stdin.isatty() and sys.stdout.isatty()
     console = Console(highlight=False) if terminal else Console(color_system=None, highlight=False, emoji=False)
     for warning in settings.warnings:
         console.print(f"glmcode: {warning}", style="yellow", markup=False)
     save_rule = rule_saver(settings.project_root, os.environ)
-    approver: Callable[..., Any]
     if terminal:
-        approver = TerminalApprover(console, save_rule)
+        approver = PausingApprover(TerminalApprover(console, save_rule))
     else:
-        approver = LineApprover(console, _read_line, save_rule)
+        approver = PausingApprover(LineApprover(console, _read_line, save_rule))
     ws = open_workspace(settings, cwd, approver=approver)
     try:
-        session = Session(ws, console, terminal=terminal)
+        session = Session(ws, console, terminal=terminal, approver=approver)
         return session.loop(prompt)
     finally:
         ws.session.close()
@@ -78,7 +78,7 @@ def _read_line(prompt: str) -> str | None:
 class Session:
     """The state the prompt, the views and the slash commands share."""
 
-    def __init__(self, ws: Workspace, console: Console, *, terminal: bool) -> None:
+    def __init__(self, ws: Workspace, console: Console, *, terminal: bool, approver: PausingApprover) -> None:
         from glmcode.ui.tui.commands import SlashCommands
         from glmcode.ui.tui.recent import Recent
         from glmcode.ui.tui.status import SessionStatus
@@ -86,6 +86,7 @@ class Session:
         self.ws = ws
         self.console = console
         self.terminal = terminal
+        self.approver = approver
         self.status: SessionStatus = SessionStatus(ws.settings.model, self.mode, ws.agent.context_window)
         self.recent: Recent = Recent()
         self.commands: SlashCommands = SlashCommands(self)
@@ -167,8 +168,10 @@ class Session:
         try:
             if _is_command(text):
                 self.commands.run(text)
+                self.console.print()
             elif text.startswith("!"):
                 self.shell(text[1:].strip())
+                self.console.print()
             else:
                 self.send(line)
         except KeyboardInterrupt:
@@ -191,6 +194,7 @@ class Session:
             message = "\n\n".join([*self.recent.shell_notes, message])
             self.recent.shell_notes.clear()
         view = self._view()
+        self.approver.view = view
         view.begin()
         try:
             with self._quiet():

@@ -64,6 +64,25 @@ def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
     ]
 
 
+class PausingApprover:
+    """Takes the screen from the running view while a question is asked, and gives it back
+    after, so the call that was allowed shows as running."""
+
+    def __init__(self, ask: Callable[[ApprovalRequest], ApprovalAnswer]) -> None:
+        self.ask = ask
+        self.view: Any = None
+
+    def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
+        view = self.view
+        if view is not None:
+            view.pause()
+        try:
+            return self.ask(request)
+        finally:
+            if view is not None:
+                view.resume()
+
+
 class TerminalApprover:
     """Answers approval requests at the terminal with single keys (prompt-toolkit)."""
 

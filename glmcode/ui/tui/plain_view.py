@@ -42,6 +42,9 @@ class PlainView:
     def pause(self) -> None:
         self._close_line()
 
+    def resume(self) -> None:
+        """Nothing to take back: plain output has no live area."""
+
     def end(self) -> None:
         self._end_reasoning()
         self._close_line()

@@ -64,6 +64,7 @@ class TurnView:
 
     def begin(self) -> None:
         self.recent.new_run()
+        self._last = "prompt"
         self._started = time.monotonic()
         self.live.start()
 
@@ -74,6 +75,13 @@ class TurnView:
             self._end_answer()
         self.live.stop()
 
+    def resume(self) -> None:
+        with self.live.lock:
+            # A call's time runs from the answer, not from the question.
+            now = time.monotonic()
+            self._running = {key: (name, args, now) for key, (name, args, _) in self._running.items()}
+        self.live.start()
+
     def end(self) -> None:
         with self.live.lock:
             self._end_reasoning()
@@ -82,10 +90,10 @@ class TurnView:
 
     def handle(self, event: Event) -> None:
         if isinstance(event, ApprovalNeeded):
-            self._asked.add(event.id)
-            self._phase = f"Waiting for your answer ({event.name})"
-            self.pause()
-            self._last = "question"
+            # The question is asked by the approver, which pauses this view meanwhile.
+            with self.live.lock:
+                self._asked.add(event.id)
+                self._last = "question"
             return
         if not self.live.running:
             self.live.start()
@@ -209,6 +217,8 @@ class TurnView:
         for name, args, started in self._running.values():
             parts.append(tool_view.running_line(name, args, now - started, spinner(now)))
         if parts:
+            if self._last == "question":
+                parts.insert(0, Text(""))
             parts.append(Text(""))
         parts.append(self.status_line(now))
         return Group(*parts)
