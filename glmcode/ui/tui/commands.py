@@ -51,8 +51,8 @@ class SlashCommands:
         method: Callable[..., None] | None = getattr(self, PREFIX + name.lower(), None) if name else None
         console = self.session.console
         if method is None:
-            close = difflib.get_close_matches(name.lower(), self.names(), n=1, cutoff=0.5)
-            hint = f" Did you mean /{close[0]}?" if close else ""
+            close = closest(name.lower(), self.names())
+            hint = f" Did you mean /{close}?" if close else ""
             console.print(f"Unknown command /{name}.{hint} /help lists the commands.", style="yellow", markup=False, highlight=False)
             return
         if _takes_argument(method):
@@ -232,6 +232,35 @@ class SlashCommands:
     def cmd_exit(self) -> None:
         """Leave glmcode."""
         self.session.done = True
+
+
+def closest(typed: str, names: list[str]) -> str | None:
+    """The name `typed` most likely meant: the one a prefix of it, or the fewest edits away
+    (a swap of two neighbouring letters counting as one edit)."""
+    starting = [n for n in names if typed and n.startswith(typed)]
+    if len(starting) == 1:
+        return starting[0]
+    scored = sorted((_edits(typed, n), abs(len(n) - len(typed)), n) for n in names)
+    if not scored:
+        return None
+    distance, _, best = scored[0]
+    return best if distance <= max(1, min(2, len(best) // 3)) else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance."""
+    rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        rows[i][0] = i
+    for j in range(len(b) + 1):
+        rows[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
 
 
 def _summary(method: Callable[..., Any]) -> str:

@@ -32,7 +32,7 @@ def target(name: str, args: Any) -> str:
         return _one_line(str(args or ""))
     if name == "apply_patch" and isinstance(args.get("patch"), str):
         return ", ".join(_PATCH_PATH.findall(args["patch"]))
-    for key in ("command", "path", "pattern"):
+    for key in ("command", "pattern", "path"):
         value = args.get(key)
         if isinstance(value, str) and value:
             shown = _one_line(value)
@@ -75,9 +75,15 @@ def summary(event: ToolCallFinished) -> str:
         if data.get("first") == 1 and data.get("last") == data["total"]:
             return f"{data['total']} lines"
         return f"lines {data.get('first')}-{data.get('last')} of {data['total']}"
-    if event.name == "run_shell" and not event.is_error and data.get("exit_code") == 0:
+    if event.name == "run_shell" and "exit_code" in data:
+        if data.get("timed_out"):
+            head = "timed out"
+        elif data["exit_code"] is None:
+            head = _one_line(output, 80)
+        else:
+            head = f"exit {data['exit_code']}"
         count = len(shell_lines(output))
-        return f"exit 0 · {count} line{'s' if count != 1 else ''} of output" if count else "exit 0"
+        return f"{head} · {count} line{'s' if count != 1 else ''} of output" if count else head
     if event.name == "grep" and "matches" in data:
         return f"{data['matches']} matches in {data.get('files', 0)} files" if data["matches"] else "no matches"
     if event.name == "glob" and "files" in data:
@@ -145,9 +151,6 @@ def _indented(lines: list[str], limit: int, style: str, more: str) -> Text:
 def shell_lines(output: str) -> list[str]:
     """The command's own output, without the exit-code note and the stream tags around it."""
     lines = output.rstrip("\n").splitlines()
-    tagged = any(_SHELL_TAG.match(line) for line in lines)
-    if not tagged:
-        return [] if output.strip() in ("", "(no output)") else lines
     out: list[str] = []
     inside = False
     for line in lines:
