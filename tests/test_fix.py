@@ -227,7 +227,7 @@ def test_scratch_and_ignored_files_stay_out_of_the_patch(fake_glm, git_repo: Pat
     fake = fake_glm([
         _write(".glmcode-scratch/plan.md", "try a + b\n"),
         _write("build/trace.log", "ignored by .gitignore\n"),
-        _shell(f"{PY} -c 'import py_compile; py_compile.compile(\"calc.py\")'"),  # bytecode in __pycache__
+        _shell(f"{PY} -c 'import py_compile; py_compile.compile(\"test_calc.py\")'"),  # writes __pycache__
         _edit("a - b", "a + b"),
         _answer(),
     ])

@@ -45,6 +45,14 @@ def test_check_keeps_output_and_exit_code(tmp_path: Path) -> None:
     assert result.describe() == "failed (exit 3)"
 
 
+def test_check_writes_no_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    (tmp_path / "mod.py").write_text("X = 1\n")
+    result = run_check(f"{shlex.quote(sys.executable)} -c 'import mod'", tmp_path, timeout=30)
+    assert result.passed, result.output
+    assert not (tmp_path / "__pycache__").exists()
+
+
 def test_check_runs_in_bash_in_the_given_folder(tmp_path: Path) -> None:
     result = run_check("[[ -n $BASH_VERSION ]] && pwd", tmp_path, timeout=10)
     assert result.passed and result.output.strip() == str(tmp_path)

@@ -40,10 +40,15 @@ def run_check(command: str, cwd: Path, timeout: float) -> CheckResult:
     """Run `command` with bash in `cwd`; kill it and all its children after `timeout` seconds
     or when glmcode is interrupted."""
     started = time.monotonic()
+    # Bytecode the check wrote would record the source's mtime in whole seconds and its size:
+    # an edit made within the same second that keeps the size (`a - b` to `a + b`) would then
+    # run the old code on the next check.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(
             ["bash", "-c", command],
             cwd=cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
