@@ -3,6 +3,7 @@ server over HTTP, and the screen as a terminal would show it (pyte)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,11 +30,11 @@ def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, obje
     project = tmp_path / "project"
     project.mkdir()
 
-    def start(turns: list, args: list[str] | None = None) -> tuple[Term, object, Path]:
+    def start(turns: list, args: list[str] | None = None, *, wait: bool = True) -> tuple[Term, object, Path]:
         fake = fake_glm(turns)
         term = Term(args or [], project, fake.base_url)
         terms.append(term)
-        if not args:
+        if wait:
             term.wait(lambda _: "(shift-tab)" in term.bottom())
         return term, fake, project
 
@@ -72,7 +73,7 @@ def test_the_status_line_shows_model_mode_context_tokens_and_cost(session) -> No
 
 
 def test_the_first_prompt_can_be_given_on_the_command_line(session) -> None:
-    term, fake, _ = session([{"content": "Hi there."}], args=["say hi"])
+    term, fake, _ = session([{"content": "Hi there."}], args=["say hi"], wait=False)
     term.wait("Hi there.")
     term.wait("›")
     assert fake.requests[0].body["messages"][-1]["content"] == "say hi"
@@ -134,6 +135,23 @@ def test_ctrl_c_mid_stream_keeps_the_partial_answer_and_the_session_goes_on(sess
     partial = messages[-2]
     assert partial["role"] == "assistant" and partial["content"].startswith("First words")
     assert messages[-1] == {"role": "user", "content": "go on"}
+
+
+def test_ctrl_c_stops_a_running_command_and_the_session_goes_on(session) -> None:
+    shell = {"tool_calls": [{"name": "run_shell", "arguments": {"command": "echo $$ > pid.txt; sleep 60"}}]}
+    term, fake, project = session([shell, {"content": "Stopped, then resumed."}], args=["--full-auto"])
+    term.send("wait a minute\r")
+    term.wait("Running run_shell")
+    term.send("\x03")
+    term.wait("Interrupted")
+    assert "✗ run_shell  echo $$ > pid.txt; sleep 60  interrupted" in term.text()
+    pid = int((project / "pid.txt").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    term.send("and now?\r")
+    term.wait("Stopped, then resumed.")
+    tool_message = fake.requests[1].body["messages"][-2]
+    assert tool_message["role"] == "tool" and "interrupted" in tool_message["content"]
 
 
 def test_help_lists_the_commands_and_a_typo_gets_a_suggestion(session) -> None:

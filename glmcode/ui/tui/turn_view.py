@@ -86,6 +86,7 @@ class TurnView:
         with self.live.lock:
             self._end_reasoning()
             self._end_answer()
+            self._end_running("not finished")
         self.live.stop()
 
     def handle(self, event: Event) -> None:
@@ -149,6 +150,7 @@ class TurnView:
         elif isinstance(event, RunFinished):
             self._end_reasoning()
             self._end_answer()
+            self._end_running("interrupted" if event.status == "interrupted" else "not finished")
             self.result = event.status
             if event.status == "interrupted":
                 self._commit("note", self._note("Interrupted · what was written so far stays in the conversation", "yellow"))
@@ -177,6 +179,21 @@ class TurnView:
     def _commit_answer(self, renderable: RenderableType) -> None:
         self.live.commit(renderable)
         self._last = "answer"
+
+    def _end_running(self, why: str) -> None:
+        """Calls that will never finish still leave their line."""
+        from rich.text import Text
+
+        for call_id, (name, args, _) in list(self._running.items()):
+            line = Text("✗ ", style="red")
+            line.append(name, style="bold red")
+            shown = tool_view.target(name, args)
+            if shown:
+                line.append(f"  {shown}")
+            line.append(f"  {why}", style="red")
+            self._commit("tool", line)
+            self._args.pop(call_id, None)
+        self._running.clear()
 
     def _end_answer(self) -> None:
         if self._answer is not None:
