@@ -4,7 +4,9 @@ patches, the exit-status table and the prompts."""
 from __future__ import annotations
 
 import fcntl
+import io
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -13,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from glmcode.events import TokenUsage
 from glmcode.fix.check import CheckResult, run_check, tail
 from glmcode.fix.git import NotARepository, Repository
 from glmcode.fix.outcome import EXIT_CODES, decide
-from glmcode.fix.patch import apply, changed_files, diff, snapshot
+from glmcode.fix.patch import FileChange, apply, changed_files, diff, snapshot
 from glmcode.fix.prompts import fenced_tail, first_prompt, retry_prompt
+from glmcode.fix.report import FixReport, print_summary
 from glmcode.fix.workflow import Attempt, WorkResult
 from glmcode.fix.worktree import TempWorktree
 
@@ -269,3 +273,50 @@ def test_a_repository_without_commits_has_no_head(git_repo: Path) -> None:
     empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
     after = snapshot(repo.top, repo.index)
     assert [f.path for f in changed_files(repo.top, empty_tree, after)] == ["first.txt"]
+
+
+# The summary for people
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _report(status: str) -> FixReport:
+    return FixReport(
+        status, check="pytest", initial_check=CheckResult("pytest", 1, "", 0.4),
+        attempts=[Attempt(1, "done", 3, CheckResult("pytest", 0, "", 0.5), 2.0, "ok")],
+        files=[FileChange("src/[odd].py", "modified")], patch="fix.diff",
+        usage=TokenUsage(12_000, 300, 9_000), cost_usd=0.0123, duration_s=3.2,
+    )
+
+
+def test_plain_summary_is_an_aligned_table() -> None:
+    out = io.StringIO()
+    print_summary(_report("fixed"), out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "fixed: the check passes after 1 attempt (exit 0)"
+    header = next(line for line in lines if line.strip().startswith("attempt"))
+    row = next(line for line in lines if line.strip().startswith("1 "))
+    assert header.index("check") == row.index("passed") and header.index("turns") == row.index("3")
+    assert "  files changed  src/[odd].py (modified)" in lines
+    assert "  tokens         12,000 prompt (9,000 cached), 300 completion" in lines
+    assert "  cost           $0.0123" in lines and "  patch          fix.diff" in lines
+
+
+def test_terminal_summary_uses_rich_and_keeps_brackets() -> None:
+    out = _Terminal()
+    print_summary(_report("still_failing"), out)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert "\x1b[" in out.getvalue()
+    assert "the check still fails after 1 attempt (exit 3)" in text
+    assert "src/[odd].py (modified)" in text and "failed (exit 1)" in text
+
+
+def test_json_report_names_every_field() -> None:
+    record = _report("fixed").to_dict()
+    assert set(record) == {"type", "status", "exit_code", "message", "check", "initial_check", "attempts",
+                           "files_changed", "patch", "applied", "worktree", "result", "usage", "cost_usd",
+                           "duration_s", "session_id", "error"}
+    assert record["attempts"][0]["check_exit_code"] == 0 and record["initial_check"]["passed"] is False

@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from glmcode.fix.git import GitError, NotARepository, Repository
 from glmcode.fix.options import FixOptions, UsageError, read_task, resolve, validate
+from glmcode.fix.outcome import decide
+from glmcode.fix.patch import apply, changed_files, diff, snapshot
 from glmcode.fix.report import FixReport
 from glmcode.fix.view import FixView
+from glmcode.fix.workflow import FixPlan, WorkResult, work
 
 if TYPE_CHECKING:
+    from glmcode.agent.loop import Agent
     from glmcode.agent.setup import Workspace
     from glmcode.config import Settings
 
@@ -95,16 +99,12 @@ class _FixRun:
 
     def run(self) -> bytes:
         """Fills `self.report`; returns the patch."""
-        from glmcode.fix.workflow import FixPlan, work
-
         patch = b""
         try:
             with _work_tree(self.repo, self.options.use_worktree) as top:
                 work_repo = Repository.find(top) if self.options.use_worktree else self.repo
                 work_cwd = top / self.repo.subdir
                 work_cwd.mkdir(parents=True, exist_ok=True)
-                from glmcode.fix.patch import snapshot
-
                 base = snapshot(top, work_repo.index)
                 plan = FixPlan(
                     self.task, self.options.check, work_cwd, self.options.attempts,
@@ -127,10 +127,7 @@ class _FixRun:
             self._close_agent()
         return patch
 
-    def _finish(self, top: Path, work_repo: Repository, base: str, result: Any) -> bytes:
-        from glmcode.fix.outcome import decide
-        from glmcode.fix.patch import apply, changed_files, diff, snapshot
-
+    def _finish(self, top: Path, work_repo: Repository, base: str, result: WorkResult) -> bytes:
         final = snapshot(top, work_repo.index)
         files = changed_files(top, base, final)
         patch = diff(top, base, final) if files else b""
@@ -176,7 +173,7 @@ class _FixRun:
             cost = self.workspace.agent.cost_usd
             self.report.limit = f": ${cost:.4f} spent, --budget-usd {self.options.budget_usd:g}"
 
-    def _open_agent(self, work_cwd: Path) -> Any:
+    def _open_agent(self, work_cwd: Path) -> Agent:
         from glmcode.agent.setup import open_workspace
 
         self.workspace = open_workspace(
