@@ -270,6 +270,22 @@ def test_apply_puts_the_fix_into_the_users_tree_and_leaves_the_index(fake_glm, g
     assert Path(out["patch"]).parent == repo / ".git" / "glmcode", "without --patch-out the patch is kept in .git"
 
 
+def test_apply_refuses_when_your_files_changed_meanwhile_and_keeps_the_patch(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+
+    def user_edits_too(body: dict) -> dict:
+        (repo / "calc.py").write_text("def add(a, b):\n    return b - a\n")
+        return _edit("a - b", "a + b")
+
+    fake = fake_glm([user_edits_too, _answer()])
+    proc, out = _fix(repo, fake, "fix add", "--check", CHECK_ADD, "--worktree", "--apply", "--patch-out", "fix.diff")
+    assert proc.returncode == 1, proc.stderr
+    assert out["status"] == "error" and out["error"]["kind"] == "apply" and out["applied"] is False
+    assert "fix.diff" in out["error"]["hint"]
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return b - a\n", "your edit is kept"
+    assert "+    return a + b" in (repo / "fix.diff").read_text()
+
+
 def test_json_result_has_every_field(fake_glm, git_repo: Path) -> None:
     repo = _project(git_repo)
     usage = {"prompt_tokens": 2000, "completion_tokens": 100, "cached_tokens": 1500}
