@@ -7,6 +7,7 @@ the command's program and subcommand) for the session and saves it to the projec
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 PREVIEW_LINES = 60
 CHOICES = {"y": "yes", "n": "no", "a": "always", "p": "always_rule"}
+DISMISS = "dismiss"  # Esc: no, without asking why
 
 
 def question(request: ApprovalRequest) -> RenderableType:
@@ -93,7 +95,11 @@ class TerminalApprover:
     def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
         self.console.print()
         self.console.print(question(request))
+        _drop_typed_ahead()
         decision = self._choose(request)
+        if decision == DISMISS:
+            self.console.print("  → no", style="dim", highlight=False, markup=False)
+            return ApprovalAnswer("no")
         self.console.print(f"  → {_said(decision, request)}", style="dim", highlight=False, markup=False)
         if decision == "no":
             reason = self._reason()
@@ -117,7 +123,7 @@ class TerminalApprover:
         for key, decision in CHOICES.items():
             keys.add(key)(_exit_with(decision))
             keys.add(key.upper())(_exit_with(decision))
-        keys.add("escape", eager=True)(_exit_with("no"))
+        keys.add("escape", eager=True)(_exit_with(DISMISS))
 
         @keys.add("c-c")
         def _stop(event: Any) -> None:
@@ -138,6 +144,18 @@ class TerminalApprover:
             return str(session.prompt()).strip()
         except EOFError:
             return ""
+
+
+def _drop_typed_ahead() -> None:
+    """Keys typed while the agent worked must not answer a question they were not meant for."""
+    try:
+        import termios
+    except ImportError:  # not a POSIX terminal
+        return
+    try:
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (termios.error, OSError, ValueError):
+        return
 
 
 def _exit_with(decision: str) -> Callable[[Any], None]:
