@@ -227,3 +227,16 @@ def test_without_a_terminal_the_session_reads_lines_and_prints_plain_text(fake_g
     assert "**Plain** answer." in proc.stdout
     assert "\x1b" not in proc.stdout
     assert "output tokens" in proc.stdout
+
+
+def test_without_a_terminal_approvals_are_answered_by_lines(fake_glm, tmp_path: Path) -> None:
+    from conftest import run_glmcode
+
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    fake = fake_glm([_edit("a - b", "a + b"), {"content": "Fixed."}, _edit("a + b", "a * b"), {"content": "Left it."}])
+    proc = run_glmcode([], tmp_path, {"ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url},
+                       stdin="fix it\ny\nnow multiply\nn because sums are right\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    assert "+    return a + b" in proc.stdout and "Fixed." in proc.stdout and "Left it." in proc.stdout
+    assert "because sums are right" in fake.requests[3].body["messages"][-1]["content"]

@@ -344,18 +344,8 @@ class MarkdownStream:
         self._splitter = BlockSplitter(max_lines=max_lines)
         self._code_theme = code_theme
         self._printed = space_before
-        self.text_parts: list[str] = []
-
-    @property
-    def started(self) -> bool:
-        return bool(self.text_parts)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.text_parts)
 
     def feed(self, text: str) -> None:
-        self.text_parts.append(text)
         for block in self._splitter.feed(text):
             self._print(block)
 

@@ -168,14 +168,14 @@ class Session:
         try:
             if _is_command(text):
                 self.commands.run(text)
-                self.console.print()
             elif text.startswith("!"):
                 self.shell(text[1:].strip())
-                self.console.print()
             else:
                 self.send(line)
         except KeyboardInterrupt:
             self.console.print("Interrupted.", style="yellow")
+        if self.terminal:
+            self.console.print()
 
     def send(self, text: str) -> None:
         """Sends a message to the agent and shows the run until it ends."""
@@ -202,8 +202,6 @@ class Session:
         finally:
             with _sigint_ignored():
                 view.end()
-                if self.terminal:
-                    self.console.print()
 
     def shell(self, command: str) -> None:
         from glmcode.ui.tui.shell_escape import run_command

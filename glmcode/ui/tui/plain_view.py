@@ -31,7 +31,6 @@ class PlainView:
         self.console = console
         self.status = status
         self.recent = recent
-        self.result = "done"
         self._reasoning: list[str] = []
         self._args: dict[str, Any] = {}
         self._line_open = False
@@ -81,7 +80,6 @@ class PlainView:
         elif isinstance(event, Error):
             self._say(f"error: {event.message}" + (f"\n{event.hint}" if event.hint else ""))
         elif isinstance(event, RunFinished):
-            self.result = event.status
             if event.status == "interrupted":
                 self._say("interrupted")
 

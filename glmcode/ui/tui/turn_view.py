@@ -49,7 +49,6 @@ class TurnView:
         self.status = status
         self.recent = recent
         self.live = LiveArea(console, self._live)
-        self.result = "done"
         self._answer: MarkdownStream | None = None
         self._reasoning: list[str] = []
         self._reasoning_started = 0.0
@@ -151,7 +150,6 @@ class TurnView:
             self._end_reasoning()
             self._end_answer()
             self._end_running("interrupted" if event.status == "interrupted" else "not finished")
-            self.result = event.status
             if event.status == "interrupted":
                 self._commit("note", self._note("Interrupted · what was written so far stays in the conversation", "yellow"))
             elif event.status == "max_turns":
