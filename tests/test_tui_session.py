@@ -240,3 +240,11 @@ def test_without_a_terminal_approvals_are_answered_by_lines(fake_glm, tmp_path: 
     assert (tmp_path / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     assert "+    return a + b" in proc.stdout and "Fixed." in proc.stdout and "Left it." in proc.stdout
     assert "because sums are right" in fake.requests[3].body["messages"][-1]["content"]
+
+
+def test_a_missing_key_says_what_to_do_and_exits_2(tmp_path: Path) -> None:
+    from conftest import run_glmcode
+
+    proc = run_glmcode([], tmp_path, stdin="hello\n")
+    assert proc.returncode == 2
+    assert "ZAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr

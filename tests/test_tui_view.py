@@ -121,7 +121,7 @@ def test_a_run_leaves_compact_lines_in_the_scrollback() -> None:
         view.handle(event)
     view.end()
     screen = _text(out.getvalue(), rows=60)
-    assert "∴ Thought for 0s · /reasoning shows it" in screen
+    assert "∴ Thought for 0.0s · /reasoning shows it" in screen
     assert "Let me fix it:" in screen and "```python\nx = 1\n```" in screen
     assert "● todo_write  plan: 1/3 done\n  ✔ Read\n  ◐ Fix\n  ○ Test" in screen
     assert "● edit_file  app.py  Replaced 1 occurrence in app.py  +1 −1" in screen

@@ -215,7 +215,7 @@ class SlashCommands:
                 console.print(f"Reasoning {n} of {len(reasoning)}", style="bold")
             console.print(text, style="dim italic", markup=False, highlight=False)
 
-    def cmd_last(self, count: str = "") -> None:
+    def cmd_last(self, n: str = "") -> None:
         """Show the last tool output in full (/last 3: the last three)."""
         from rich.text import Text
 
@@ -224,8 +224,8 @@ class SlashCommands:
         if not outputs:
             console.print("No tool output yet.", style="dim")
             return
-        n = int(count) if count.isdigit() and int(count) > 0 else 1
-        for item in outputs[-n:]:
+        count = int(n) if n.isdigit() and int(n) > 0 else 1
+        for item in outputs[-count:]:
             console.print(Text.assemble(("✗ " if item.is_error else "● ", "red" if item.is_error else "green"), (item.name, "bold"), f"  {item.target}"))
             console.print(item.output, markup=False, highlight=False)
 

@@ -207,7 +207,8 @@ class TurnView:
         if not text:
             return
         self.recent.reasoning.append(text)
-        self._commit("reasoning", self._note(f"∴ Thought for {elapsed(took)} · /reasoning shows it", "dim italic"))
+        took_text = f"{took:.1f}s" if took < 10 else elapsed(took)
+        self._commit("reasoning", self._note(f"∴ Thought for {took_text} · /reasoning shows it", "dim italic"))
 
     @staticmethod
     def _note(text: str, style: str) -> RenderableType:
@@ -243,7 +244,7 @@ class TurnView:
         from rich.text import Text
 
         # Only the end of the reasoning is laid out, so a long one costs no more per frame.
-        text = "".join(self._reasoning[-200:])[-_REASONING_CHARS:].strip()
+        text = "".join(self._reasoning[-_REASONING_CHARS:])[-_REASONING_CHARS:].strip()
         console = self.console
         options = console.options.update(width=max(20, console.width - 2))
         lines = console.render_lines(Text(text, style="dim italic"), options, pad=False)[-REASONING_LINES:]
