@@ -248,3 +248,24 @@ def test_a_missing_key_says_what_to_do_and_exits_2(tmp_path: Path) -> None:
     proc = run_glmcode([], tmp_path, stdin="hello\n")
     assert proc.returncode == 2
     assert "ZAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_model_clear_diff_and_cost_commands(session) -> None:
+    term, fake, project = session([_edit("a - b", "a + b"), {"content": "Edited."}, {"content": "Fresh start."}],
+                                  args=["--permission-mode", "auto-edit"])
+    (project / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    term.send("/model glm-4.5-air\r")
+    term.wait(lambda _: "glm-4.5-air · auto-edit" in term.bottom())
+    term.send("fix it\r")
+    term.wait("Edited.")
+    assert fake.requests[0].body["model"] == "glm-4.5-air"
+    term.send("/diff\r")
+    # once when it was made, once in /diff
+    term.wait(lambda screen: "/diff\n● edit_file  calc.py" in screen and screen.count("+    return a + b") == 2)
+    term.send("/cost\r")
+    term.wait("output tokens")
+    term.send("/clear\r")
+    term.wait("New conversation")
+    term.send("again\r")
+    term.wait("Fresh start.")
+    assert [m["role"] for m in fake.requests[2].body["messages"]] == ["system", "user"]
