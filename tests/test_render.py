@@ -199,3 +199,15 @@ def test_terminal_output_highlights_code_and_plain_output_has_no_ansi() -> None:
 def test_headings_stay_at_the_left_margin() -> None:
     text, _, _ = _stream("# Big title\n\nBody.\n")
     assert text.startswith("Big title")
+
+
+def test_a_list_item_too_long_to_cut_stays_whole_and_the_tail_stays_bounded() -> None:
+    splitter = BlockSplitter(max_lines=10)
+    blocks = splitter.feed("- one item\n" + "".join(f"  continued {n}\n" for n in range(100)))
+    assert blocks == []
+    tail = splitter.tail()
+    assert tail is not None and tail.text.count("\n") < 10 and tail.text.endswith("continued 99")
+    blocks = splitter.feed("- next item\n" + "".join(f"  more {n}\n" for n in range(20)))
+    assert len(blocks) == 1 and blocks[0].text.startswith("- one item") and blocks[0].text.endswith("continued 99")
+    [rest] = splitter.finish()
+    assert rest.text.startswith("- next item") and not rest.opens

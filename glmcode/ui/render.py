@@ -62,6 +62,7 @@ class BlockSplitter:
         self._lines: list[str] = []  # finished lines of the open block
         self._fence: _Fence | None = None
         self._continued = False  # the open markdown block continues a committed part
+        self._items: list[int] = []  # where list items start in the open markdown block
 
     def feed(self, text: str) -> list[Block]:
         done: list[Block] = []
@@ -151,31 +152,36 @@ class BlockSplitter:
             self._flush(done)
             done.append(Block("markdown", line))
             return
+        if _LIST_ITEM.match(line):
+            self._items.append(len(self._lines))
         self._lines.append(line)
         if len(self._lines) > self.max_lines:
             self._split(done)
 
     def _split(self, done: list[Block]) -> None:
         """Commit the head of a long markdown block. A table is never cut (its header would be
-        lost); a list is cut only where an item starts."""
+        lost); a list is cut only where an item starts. Each check looks at a few lines, never
+        at the whole block, so a block that cannot be cut costs no more per line."""
         lines = self._lines
         if lines[0].lstrip().startswith("|"):
             return
         last = len(lines) - self.max_lines // 4
-        if any(_LIST_ITEM.match(line) for line in lines):
-            cut = next((i for i in range(last, 0, -1) if _LIST_ITEM.match(lines[i])), 0)
+        if self._items:
+            cut = next((i for i in reversed(self._items) if 0 < i <= last), 0)
         else:
             cut = last
         if cut <= 0:
             return
         done.append(Block("markdown", "\n".join(lines[:cut]), opens=not self._continued))
         self._lines = lines[cut:]
+        self._items = [i - cut for i in self._items if i >= cut]
         self._continued = True
 
     def _flush(self, done: list[Block]) -> None:
         if self._lines:
             done.append(Block("markdown", "\n".join(self._lines), opens=not self._continued))
         self._lines = []
+        self._items = []
         self._continued = False
 
     def _code_block(self, lines: list[str], *, closes: bool) -> Block:
