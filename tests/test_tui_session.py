@@ -269,3 +269,14 @@ def test_model_clear_diff_and_cost_commands(session) -> None:
     term.send("again\r")
     term.wait("Fresh start.")
     assert [m["role"] for m in fake.requests[2].body["messages"]] == ["system", "user"]
+
+
+def test_history_is_kept_per_project_across_sessions(session) -> None:
+    term, _, _ = session([])
+    term.send("/cost\r")
+    term.wait("output tokens")
+    term.send("\x04")
+    assert term.wait_exit() == 0
+    again, _, _ = session([])
+    again.send("\x1b[A")
+    again.wait("› /cost")
