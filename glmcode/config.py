@@ -53,6 +53,7 @@ class Settings:
     temperature: float | None = None
     thinking: bool = True
     timeout: float = 300.0
+    compact_threshold: float = 0.8
     permission_mode: str = "ask"
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
@@ -63,12 +64,12 @@ class Settings:
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "permission_mode")
+           "timeout", "compact_threshold", "permission_mode")
 LISTS = ("allow", "deny", "add_dirs")
 DEFAULTS: dict[str, Any] = {
     "api_key": None, "provider": DEFAULT_PROVIDER, "base_url": None, "model": DEFAULT_MODEL,
     "max_tokens": None, "temperature": None, "thinking": True, "timeout": 300.0,
-    "permission_mode": "ask",
+    "compact_threshold": 0.8, "permission_mode": "ask",
 }  # fmt: skip
 
 
@@ -183,6 +184,12 @@ def _temperature(value: Any) -> float:
     return float(value)
 
 
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise _Invalid(f"expected a share of the context window above 0 and at most 1 (0.8 is 80 %), got {_show(value)}")
+    return float(value)
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Invalid(f"expected true or false, got {_show(value)}")
@@ -217,6 +224,7 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "temperature": _temperature,
     "thinking": _boolean,
     "timeout": _positive_number,
+    "compact_threshold": _share,
     "permission_mode": _choice("permission mode", MODES),
     "allow": _rules,
     "deny": _rules,
