@@ -155,6 +155,22 @@ class Usage(Event):
 
 
 @dataclass(frozen=True)
+class Compacted(Event):
+    """Older turns were replaced by a summary so the conversation fits the context window.
+
+    `before` and `after` are the prompt's size in tokens (estimated); `summary` is what the
+    model wrote about the part it replaced; `messages` is the whole conversation afterwards,
+    without the system prompt, so replaying a session file rebuilds it exactly.
+    """
+
+    type: ClassVar[str] = "compacted"
+    before: int
+    after: int
+    summary: str
+    messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn: int

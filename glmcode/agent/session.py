@@ -1,8 +1,15 @@
-"""The session transcript: one JSON event per line, written as it happens.
+"""The session transcript: one JSON record per line, written as it happens.
 
-Deltas are buffered by the file object and reach the disk with the next whole event; every
-other event is flushed at once, and a grown conversation is fsynced, so the transcript is on
-disk before the next request leaves.
+The first line is the header, `{"type": "session", "version": 1, "id": ...}` plus what
+resuming needs (the working folder, the model, the system prompt). Every event follows as
+`Event.to_dict()`, except that consecutive text or reasoning deltas are stored as one record:
+they are held back until the next whole event, which is also when they would have reached the
+disk, and a secret split across deltas is then still seen whole. A few records are the
+session's own bookkeeping rather than events (`checkpoint`, `undo`, `rewind`; see
+sessions_store). Every whole event is flushed at once, and a changed conversation is fsynced,
+so the transcript is on disk before the next request leaves.
+
+Secrets are replaced by "[redacted]" in every string before the line is written.
 """
 
 from __future__ import annotations
@@ -15,10 +22,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from glmcode.events import Event, MessageAdded, ReasoningDelta, TextDelta
+from glmcode.agent.redaction import Redactor
+from glmcode.events import Compacted, Event, MessageAdded, ReasoningDelta, TextDelta
 
 FORMAT_VERSION = 1
-_BUFFERED = (TextDelta, ReasoningDelta)
+_DELTAS = (TextDelta, ReasoningDelta)
+_DURABLE = (MessageAdded, Compacted)
 
 
 def new_session_id(now: float | None = None) -> str:
@@ -28,6 +37,9 @@ def new_session_id(now: float | None = None) -> str:
 
 
 class SessionWriter:
+    """Appends to `path`; a new file gets the header first. An existing file (a resumed
+    session) is continued, on a fresh line if its last one was cut off."""
+
     def __init__(
         self,
         path: Path,
@@ -38,32 +50,54 @@ class SessionWriter:
     ) -> None:
         self.path = path
         self.session_id = session_id
-        self._redact = tuple(s for s in redact if s)
+        self._redactor = Redactor(redact)
+        self._pending_type = ""
+        self._pending: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(path, "a", encoding="utf-8")
+        cut = _ends_mid_line(path)
+        # A lone surrogate (from undecodable bytes) must not fail the write: it becomes "?".
+        self._file: IO[str] = open(path, "a", encoding="utf-8", errors="replace")
+        if cut:
+            self._file.write("\n")
         if self._file.tell() == 0:
             first = {"type": "session", "version": FORMAT_VERSION, "id": session_id}
             first.update(header or {})
             self._write_line(first)
-            self._file.flush()
+        self._file.flush()
 
     def write(self, event: Event) -> None:
-        self._write_line(event.to_dict())
-        if isinstance(event, _BUFFERED):
+        if isinstance(event, _DELTAS):
+            if event.type != self._pending_type:
+                self._write_pending()
+                self._pending_type = event.type
+            self._pending.append(event.text)
             return
+        self._write_pending()
+        self._write_line(event.to_dict())
         self._file.flush()
-        if isinstance(event, MessageAdded):
+        if isinstance(event, _DURABLE):
             os.fsync(self._file.fileno())
 
+    def write_record(self, record: dict[str, Any]) -> None:
+        """A bookkeeping record (not an event), flushed and synced at once."""
+        self._write_pending()
+        self._write_line(record)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self._write_line({"type": self._pending_type, "text": "".join(self._pending)})
+            self._pending = []
+        self._pending_type = ""
+
     def _write_line(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False)
-        for secret in self._redact:
-            if secret in line:
-                line = line.replace(secret, "[redacted]")
+        line = json.dumps(self._redactor.value(record), ensure_ascii=False)
         self._file.write(line + "\n")
 
     def close(self) -> None:
         if not self._file.closed:
+            self._write_pending()
             self._file.flush()
             self._file.close()
 
@@ -72,3 +106,15 @@ class SessionWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell() == 0:
+                return False
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except FileNotFoundError:
+        return False

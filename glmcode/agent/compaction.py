@@ -1,0 +1,288 @@
+"""Making a long conversation fit the context window again.
+
+Older turns are summarised by the model in a separate request without tools, into a summary
+with fixed sections (goal, decisions, files touched, open work). The system prompt, the latest
+user request and the latest turns stay word for word. The summary request always fits: tool
+results in it are cut shorter and shorter, and if that is not enough the oldest messages are
+left out with a note. When there is nothing old enough to summarise, oversized tool results in
+the kept turns are cut instead. Either way the conversation afterwards fits, so a full window
+never leaves a session stuck.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from glmcode.events import Event, Retrying, TokenUsage
+from glmcode.llm.types import ModelReply
+
+SUMMARY_HEADER = "[Summary of the earlier conversation, which was compacted to fit the context window]"
+PROMPT_FILE = Path(__file__).with_name("compaction_prompt.md")
+# Tokens are estimated from characters, on the safe side: GLM's tokenizer averages nearer 4.
+CHARS_PER_TOKEN = 3
+KEEP_TURNS = 3  # the latest model turns kept word for word, if they fit in KEEP_SHARE
+KEEP_SHARE = 0.25
+TARGET_SHARE = 0.5  # the most the conversation may fill afterwards
+SUMMARY_TOOL_CAPS = (4000, 1000, 200)  # characters of each tool result shown to the summariser
+KEPT_TOOL_CAPS = (8000, 2000, 400)  # characters of each kept tool result, when they must be cut
+PROMPT_CONTEXT_CHARS = 4000
+ATTEMPTS = 3
+
+
+class ModelClient(Protocol):
+    def stream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> Any: ...
+
+
+class CompactionError(Exception):
+    """The conversation cannot be made smaller; the message says why."""
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """The conversation after compaction (system prompt first) and what was done to it."""
+
+    messages: list[dict[str, Any]]
+    summary: str
+    before: int
+    after: int
+    summarised: int  # messages replaced by the summary
+    left_out: int  # of those, messages the summariser did not see (they did not fit)
+    trimmed: int  # tool results in the kept turns that were cut
+    prompt_index: int | None  # where the latest user request is now
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+def is_summary(message: dict[str, Any]) -> bool:
+    return message.get("role") == "user" and str(message.get("content") or "").startswith(SUMMARY_HEADER)
+
+
+def message_chars(message: dict[str, Any]) -> int:
+    size = len(str(message.get("content") or "")) + len(str(message.get("reasoning_content") or ""))
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        size += len(str(function.get("name") or "")) + len(str(function.get("arguments") or "")) + 40
+    return size + 16
+
+
+def estimate_tokens(messages: Sequence[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
+    chars = sum(message_chars(m) for m in messages)
+    if tools:
+        chars += len(json.dumps(tools, ensure_ascii=False))
+    return chars // CHARS_PER_TOKEN
+
+
+def latest_prompt(messages: Sequence[dict[str, Any]]) -> int | None:
+    for i in range(len(messages) - 1, 0, -1):
+        if messages[i].get("role") == "user" and not is_summary(messages[i]):
+            return i
+    return None
+
+
+def compact(
+    client: ModelClient,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    *,
+    context_window: int,
+    max_output: int,
+    before: int | None = None,
+    focus: str = "",
+) -> Generator[Event, None, Compaction]:
+    """Yields the summary request's Retrying events; returns the compacted conversation.
+    Raises CompactionError when nothing can be made smaller, and the client's GLMError when
+    the summary request fails."""
+    before = estimate_tokens(messages, tools) if before is None else before
+    prompt = latest_prompt(messages)
+    cut = _cut(messages, prompt, context_window)
+    region = [i for i in range(1, cut) if i != prompt]
+    if not region:
+        return _trimmed_only(messages, tools, prompt, context_window, before)
+    summary, left_out, usage = yield from _summarise(
+        client, [messages[i] for i in region], messages[prompt] if prompt is not None else None,
+        context_window=context_window, max_output=max_output, focus=focus,
+    )
+    note = f"\n\n(The {left_out} oldest messages did not fit in the summary request and are left out.)" if left_out else ""
+    new = [messages[0], {"role": "user", "content": f"{SUMMARY_HEADER}\n\n{summary}{note}"}]
+    if prompt is not None and prompt < cut:
+        new.append(messages[prompt])
+        prompt_index: int | None = len(new) - 1
+    else:
+        prompt_index = None if prompt is None else len(new) + prompt - cut
+    tail_start = len(new)
+    new.extend(messages[cut:])
+    trimmed = _fit(new, tail_start, tools, context_window)
+    return Compaction(
+        new, summary, before, estimate_tokens(new, tools), len(region), left_out, trimmed, prompt_index, usage
+    )
+
+
+def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int) -> int:
+    """Where the kept turns begin: at the KEEP_TURNS-th last model turn, later if those do not
+    fit in KEEP_SHARE of the window, and at the last one if nothing older would be left."""
+    n = len(messages)
+    starts = [i for i in range(1, n) if messages[i].get("role") == "assistant"]
+    if not starts:
+        return n
+    keep_chars = int(KEEP_SHARE * window * CHARS_PER_TOKEN)
+    suffix = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + message_chars(messages[i])
+    for keep in (KEEP_TURNS, 1):
+        candidates = starts[-keep:]
+        cut = next((c for c in candidates if suffix[c] <= keep_chars), candidates[-1])
+        if any(i != prompt for i in range(1, cut)):
+            return cut
+    return starts[-1]
+
+
+def _summarise(
+    client: ModelClient,
+    old: list[dict[str, Any]],
+    prompt: dict[str, Any] | None,
+    *,
+    context_window: int,
+    max_output: int,
+    focus: str,
+) -> Generator[Event, None, tuple[str, int, TokenUsage]]:
+    from glmcode.llm.errors import ContextTooLongError
+
+    instructions = PROMPT_FILE.read_text(encoding="utf-8").strip()
+    reserve = min(max_output, context_window // 4)
+    budget = (context_window - reserve - len(instructions) // CHARS_PER_TOKEN - 1024) * CHARS_PER_TOKEN
+    names = _tool_names(old)
+    for _ in range(ATTEMPTS):
+        transcript, left_out = _transcript(old, names, max(budget, 4000))
+        request = [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": _request_text(transcript, prompt, focus)},
+        ]
+        try:
+            reply = yield from _ask(client, request)
+        except ContextTooLongError:
+            budget //= 2
+            continue
+        summary = reply.content.strip()
+        if not summary:
+            raise CompactionError("the model wrote an empty summary")
+        return summary, left_out, reply.usage
+    raise CompactionError("even a shortened summary request did not fit the context window")
+
+
+def _ask(client: ModelClient, request: list[dict[str, Any]]) -> Generator[Event, None, ModelReply]:
+    stream = client.stream(request, None)
+    try:
+        for item in stream:
+            if isinstance(item, ModelReply):
+                return item
+            if isinstance(item, Retrying):
+                yield item
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    raise CompactionError("the summary request ended without a reply")
+
+
+def _request_text(transcript: str, prompt: dict[str, Any] | None, focus: str) -> str:
+    parts = [f"<transcript>\n{transcript}\n</transcript>"]
+    if prompt is not None:
+        text = _cut_text(str(prompt.get("content") or ""), PROMPT_CONTEXT_CHARS)
+        parts.append(
+            "The user's latest request, which stays in the conversation word for word after your "
+            f"summary (for context; do not repeat it):\n<latest_request>\n{text}\n</latest_request>"
+        )
+    if focus.strip():
+        parts.append(f"The user asks the summary to focus on: {focus.strip()}")
+    parts.append("Write the summary now.")
+    return "\n\n".join(parts)
+
+
+def _tool_names(messages: list[dict[str, Any]]) -> dict[str, str]:
+    names = {}
+    for m in messages:
+        for call in m.get("tool_calls") or ():
+            names[str(call.get("id"))] = str((call.get("function") or {}).get("name") or "tool")
+    return names
+
+
+def _transcript(old: list[dict[str, Any]], names: dict[str, str], budget: int) -> tuple[str, int]:
+    """The old messages as text within `budget` characters, and how many had to be left out."""
+    for cap in SUMMARY_TOOL_CAPS:
+        entries = [_entry(m, names, cap) for m in old]
+        if sum(len(e) for e in entries) <= budget:
+            return "\n\n".join(entries), 0
+    total = sum(len(e) for e in entries)
+    first = 0
+    while first < len(entries) - 1 and total > budget:
+        total -= len(entries[first])
+        first += 1
+    kept = entries[first:]
+    if total > budget:
+        kept = [_cut_text(kept[-1], budget)]
+    return "\n\n".join([f"[{first} older messages left out]", *kept] if first else kept), first
+
+
+def _entry(message: dict[str, Any], names: dict[str, str], tool_cap: int) -> str:
+    role = message.get("role")
+    content = str(message.get("content") or "")
+    if role == "tool":
+        name = names.get(str(message.get("tool_call_id")), "tool")
+        return f"### Result of {name}\n{_cut_text(content, tool_cap)}"
+    if role == "assistant":
+        lines = [f"### Assistant\n{_cut_text(content, tool_cap * 2)}" if content.strip() else "### Assistant"]
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            arguments = _cut_text(str(function.get("arguments") or ""), tool_cap)
+            lines.append(f"-> {function.get('name', '?')} {arguments}")
+        return "\n".join(lines)
+    return f"### User\n{content}"
+
+
+def _cut_text(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    from glmcode.tools.truncate import head_tail
+
+    return head_tail(text, max_chars=limit)
+
+
+def _fit(
+    messages: list[dict[str, Any]], start: int, tools: list[dict[str, Any]] | None, window: int
+) -> int:
+    """Cuts tool results from `start` on, oldest first, until the conversation fits in
+    TARGET_SHARE of the window; how many were cut."""
+    target = int(TARGET_SHARE * window)
+    size = estimate_tokens(messages, tools)
+    trimmed: set[int] = set()
+    for cap in KEPT_TOOL_CAPS:
+        for i in range(start, len(messages)):
+            if size <= target:
+                return len(trimmed)
+            m = messages[i]
+            content = str(m.get("content") or "")
+            if m.get("role") == "tool" and len(content) > cap:
+                shorter = _cut_text(content, cap)
+                messages[i] = {**m, "content": shorter}
+                size -= (len(content) - len(shorter)) // CHARS_PER_TOKEN
+                trimmed.add(i)
+    return len(trimmed)
+
+
+def _trimmed_only(
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    prompt: int | None,
+    window: int,
+    before: int,
+) -> Compaction:
+    new = list(messages)
+    trimmed = _fit(new, 1, tools, window)
+    if not trimmed:
+        raise CompactionError(
+            "there is nothing older than the latest request to summarise, and nothing in it to cut"
+        )
+    return Compaction(new, "", before, estimate_tokens(new, tools), 0, 0, trimmed, prompt)
