@@ -134,6 +134,8 @@ def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int) -> int
     for keep in (KEEP_TURNS, 1):
         candidates = starts[-keep:]
         cut = next((c for c in candidates if suffix[c] <= keep_chars), candidates[-1])
+        if messages[cut - 1].get("role") == "user" and not is_summary(messages[cut - 1]):
+            cut -= 1  # a turn stays with the request it answers
         if any(i != prompt for i in range(1, cut)):
             return cut
     return starts[-1]

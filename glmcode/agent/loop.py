@@ -3,20 +3,28 @@
 A turn is one model request. A run is everything the agent does for one user prompt: turns
 until the model answers without calling a tool, a turn limit, an error or an interrupt. The
 conversation only ever grows by appending, and the system prompt and tool list are the same
-objects on every request, so GLM's implicit prompt cache sees one long stable prefix.
+objects on every request, so GLM's implicit prompt cache sees one long stable prefix. The one
+exception is compaction, which replaces older turns by a summary when the conversation nears
+the context window (or the API says it is too long), breaking the prefix once on purpose.
+
+Before the first tool call of a run that may change files, `before_changes` is called (the
+workspace checkpoint); a model that repeats itself is stopped by the loop guard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results
 from glmcode.events import (
+    Compacted,
     Error,
     Event,
     MessageAdded,
+    Notice,
     ReasoningDelta,
     Retrying,
     RunFinished,
@@ -28,6 +36,14 @@ from glmcode.events import (
     Usage,
 )
 from glmcode.llm.types import ModelReply
+
+if TYPE_CHECKING:
+    from glmcode.agent.compaction import Compaction
+    from glmcode.llm.errors import GLMError
+
+DEFAULT_COMPACT_THRESHOLD = 0.8
+DEFAULT_MAX_OUTPUT = 32_768
+CHANGING_KINDS = frozenset({"edit", "shell"})
 
 
 class ModelClient(Protocol):
@@ -64,6 +80,10 @@ class Agent:
         max_turns: int | None = None,
         sink: EventSink | None = None,
         messages: list[dict[str, Any]] | None = None,
+        compact_threshold: float = DEFAULT_COMPACT_THRESHOLD,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        loop_guard: LoopGuard | None = None,
+        before_changes: Callable[[int], Iterable[Event]] | None = None,
     ) -> None:
         self.client = client
         self.runner = runner
@@ -74,13 +94,39 @@ class Agent:
         self.messages: list[dict[str, Any]] = messages or [{"role": "system", "content": system_prompt}]
         self.usage = TokenUsage()
         self.cost_usd = 0.0
+        self.compact_threshold = compact_threshold
+        self.max_output = max_output
+        self.loop_guard = loop_guard or LoopGuard()
+        self.before_changes = before_changes
+        self._prompt_index = 0
+        # (prompt + completion tokens of the last reply, messages up to it, the reply itself):
+        # the next prompt is that much plus whatever was appended since.
+        self._measured: tuple[int, int, dict[str, Any]] | None = None
 
     def run(self, prompt: str) -> Generator[Event, None, None]:
         """Yields the run's events; each is in the session file before it is yielded.
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
-        inner = self._run(prompt)
+        return self._emit(self._run(prompt))
+
+    def compact(self, focus: str = "") -> Generator[Event, None, None]:
+        """Compacts the conversation now (`/compact`), whatever its size; `focus` tells the
+        summary what to keep above all."""
+        return self._emit(self._compact_now(focus))
+
+    def prompt_estimate(self) -> int:
+        """The next request's prompt in tokens: as measured by the last reply plus what came
+        after it, or estimated from the characters when there is no measure."""
+        from glmcode.agent.compaction import estimate_tokens
+
+        if self._measured is not None:
+            tokens, upto, last = self._measured
+            if upto <= len(self.messages) and self.messages[upto - 1] is last:
+                return tokens + estimate_tokens(self.messages[upto:])
+        return estimate_tokens(self.messages, self.runner.registry.schemas())
+
+    def _emit(self, inner: Iterator[Event]) -> Generator[Event, None, None]:
         advance: Callable[[], Event] = lambda: next(inner)
         while True:
             try:
@@ -100,38 +146,53 @@ class Agent:
         return MessageAdded(message)
 
     def _run(self, prompt: str) -> Iterator[Event]:
-        run_usage = TokenUsage()
-        run_cost = 0.0
+        totals = _Totals()
         turn = 0
         partial = _Partial()
         tools = self.runner.registry.schemas() or None
+        self.loop_guard.reset()
+        checkpointed = False
+        may_compact = True
         try:
+            self._prompt_index = len(self.messages)
             yield self._append({"role": "user", "content": prompt})
             while True:
                 if self.max_turns is not None and turn >= self.max_turns:
-                    yield RunFinished("max_turns", _last_text(self.messages), turn, run_usage, run_cost)
+                    yield totals.finished("max_turns", _last_text(self.messages), turn)
                     return
                 turn += 1
                 partial = _Partial()
+                if may_compact and self.prompt_estimate() >= self.compact_threshold * self.context_window:
+                    done = yield from self._compact(tools, "")
+                    may_compact = done is not None  # after a failed attempt, wait for the API to say
+                    totals.add_compaction(done, self.cost)
                 yield TurnStarted(turn)
                 reply = yield from self._stream(tools, partial)
-                if reply is None:
-                    yield RunFinished("error", "", turn, run_usage, run_cost)
+                if _too_long(reply):
+                    done = yield from self._compact(tools, "")
+                    if done is not None:
+                        totals.add_compaction(done, self.cost)
+                        partial = _Partial()
+                        yield Retrying("the conversation did not fit the context window, so it was compacted", 0.0, 2, 2)
+                        reply = yield from self._stream(tools, partial)
+                if not isinstance(reply, ModelReply):
+                    if reply is None:
+                        yield Error("protocol", "the model's stream ended without a reply", "")
+                    else:
+                        yield Error(reply.kind, str(reply), reply.hint)
+                    yield totals.finished("error", "", turn)
                     return
                 reply = _with_distinct_ids(reply)
                 partial.calls = reply.tool_calls
                 yield self._append(reply.to_message())
                 partial.reply_appended = True
-                cost = self.cost(reply.usage)
-                run_usage, run_cost = run_usage + reply.usage, run_cost + cost
-                self.usage, self.cost_usd = self.usage + reply.usage, self.cost_usd + cost
-                yield Usage(
-                    reply.usage.prompt_tokens,
-                    reply.usage.completion_tokens,
-                    reply.usage.cached_tokens,
-                    round(cost, 6),
-                    self.context_window,
-                )
+                if reply.usage.prompt_tokens:
+                    self._measured = (
+                        reply.usage.prompt_tokens + reply.usage.completion_tokens,
+                        len(self.messages),
+                        self.messages[-1],
+                    )
+                yield self._account(reply.usage, totals)
                 yield TurnFinished(turn, reply.finish_reason)
                 if not reply.tool_calls:
                     if reply.finish_reason == "length" and not reply.content.strip():
@@ -140,19 +201,90 @@ class Agent:
                             "the model spent its whole output budget without answering",
                             "raise max_tokens (--max-tokens or max_tokens in the config), or ask for less at once",
                         )
-                        yield RunFinished("error", "", turn, run_usage, run_cost)
+                        yield totals.finished("error", "", turn)
                         return
-                    yield RunFinished("done", reply.content, turn, run_usage, run_cost)
+                    yield totals.finished("done", reply.content, turn)
                     return
+                verdict = self.loop_guard.check(reply.content, reply.tool_calls)
+                if verdict.stop is not None:
+                    for call in reply.tool_calls:
+                        yield self._answer(partial, call, f"Not run: glmcode stopped this turn because {verdict.stop}.")
+                    yield Error(
+                        "loop",
+                        f"Stopped: {verdict.stop}, and it went on after being told to change course.",
+                        "The conversation is kept. Give the model what it is missing, or rephrase the request, and send it again.",
+                    )
+                    yield totals.finished("error", _last_text(self.messages), turn)
+                    return
+                if not checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
+                    checkpointed = True
+                    yield from self.before_changes(self._prompt_index)
                 yield from self.runner.run(reply.tool_calls, partial.results)
+                if verdict.note is not None and partial.results:
+                    call, text = partial.results[-1]
+                    partial.results[-1] = (call, f"{text}\n\n{verdict.note}")
+                    yield Notice("The model is repeating itself; glmcode told it to change course.")
                 for call, text in partial.results:
                     yield self._answer(partial, call, text)
                 partial = _Partial()
         except KeyboardInterrupt:
             yield from self._close_interrupted(partial)
-            yield RunFinished("interrupted", _last_text(self.messages), turn, run_usage, run_cost)
+            yield totals.finished("interrupted", _last_text(self.messages), turn)
 
-    def _stream(self, tools: list[dict[str, Any]] | None, partial: _Partial) -> Generator[Event, None, ModelReply | None]:
+    def _account(self, usage: TokenUsage, totals: _Totals) -> Usage:
+        cost = self.cost(usage)
+        totals.usage, totals.cost = totals.usage + usage, totals.cost + cost
+        self.usage, self.cost_usd = self.usage + usage, self.cost_usd + cost
+        return Usage(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, round(cost, 6), self.context_window)
+
+    def _may_change(self, calls: tuple[ToolCall, ...]) -> bool:
+        for call in calls:
+            tool = self.runner.registry.get(call.name)
+            if tool is not None and tool.kind in CHANGING_KINDS:
+                return True
+        return False
+
+    def _compact_now(self, focus: str) -> Iterator[Event]:
+        try:
+            yield from self._compact(self.runner.registry.schemas() or None, focus, by_hand=True)
+        except KeyboardInterrupt:
+            yield Notice("Compaction interrupted; the conversation is unchanged.", "info")
+
+    def _compact(
+        self, tools: list[dict[str, Any]] | None, focus: str, *, by_hand: bool = False
+    ) -> Generator[Event, None, Compaction | None]:
+        """Replaces older turns by a summary; None (and a notice) when that cannot be done."""
+        from glmcode.agent.compaction import CompactionError, compact
+        from glmcode.llm.errors import GLMError
+
+        try:
+            result = yield from compact(
+                self.client,
+                self.messages,
+                tools,
+                context_window=self.context_window,
+                max_output=self.max_output,
+                before=self.prompt_estimate(),
+                focus=focus,
+            )
+        except (CompactionError, GLMError) as exc:
+            level = "info" if by_hand and isinstance(exc, CompactionError) else "warning"
+            yield Notice(f"Could not compact the conversation: {exc}.", level)
+            return None
+        self.messages[:] = result.messages
+        self._measured = None
+        if result.prompt_index is not None:
+            self._prompt_index = result.prompt_index
+        if result.usage.prompt_tokens or result.usage.completion_tokens:
+            yield self._account(result.usage, _Totals())
+        yield Compacted(result.before, result.after, result.summary, result.messages[1:])
+        yield Notice(describe_compaction(result), "info")
+        return result
+
+    def _stream(
+        self, tools: list[dict[str, Any]] | None, partial: _Partial
+    ) -> Generator[Event, None, ModelReply | GLMError | None]:
+        """The reply; the error when the request failed; None when the stream just ended."""
         from glmcode.llm.errors import GLMError
 
         stream = self.client.stream(self.messages, tools)
@@ -169,13 +301,11 @@ class Agent:
                     return item
                 yield item
         except GLMError as exc:
-            yield Error(exc.kind, str(exc), exc.hint)
-            return None
+            return exc
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()  # an interrupt leaves the response open otherwise
-        yield Error("protocol", "the model's stream ended without a reply", "")
         return None
 
     def _answer(self, partial: _Partial, call: ToolCall, text: str) -> MessageAdded:
@@ -237,6 +367,44 @@ def _with_distinct_ids(reply: ModelReply) -> ModelReply:
     from dataclasses import replace
 
     return replace(reply, tool_calls=tuple(calls))
+
+
+@dataclass
+class _Totals:
+    """What one run has used."""
+
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    cost: float = 0.0
+
+    def add_compaction(self, done: Compaction | None, cost: Callable[[TokenUsage], float]) -> None:
+        if done is not None:
+            self.usage, self.cost = self.usage + done.usage, self.cost + cost(done.usage)
+
+    def finished(self, status: str, result: str, turns: int) -> RunFinished:
+        return RunFinished(status, result, turns, self.usage, self.cost)
+
+
+def _too_long(reply: object) -> bool:
+    from glmcode.llm.errors import ContextTooLongError
+
+    return isinstance(reply, ContextTooLongError)
+
+
+def describe_compaction(result: Compaction) -> str:
+    """What the user is told after a compaction."""
+    size = f"{result.before:,} → {result.after:,} tokens (estimated)"
+    if not result.summarised:
+        return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
+    text = (
+        f"Compacted the conversation: {result.summarised} older messages were replaced by a summary "
+        "(goal, decisions, files touched, open work); the system prompt, your latest request and the "
+        f"latest turns are kept word for word. {size}."
+    )
+    if result.left_out:
+        text += f" The {result.left_out} oldest messages did not fit in the summary request and were left out."
+    if result.trimmed:
+        text += f" {result.trimmed} long tool result(s) in the kept turns were cut."
+    return text
 
 
 def _last_text(messages: list[dict[str, Any]]) -> str:
