@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 MARK = "[redacted]"
+MIN_KNOWN = 8
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
@@ -40,16 +41,15 @@ _ASSIGNED = re.compile(
 
 class Redactor:
     """Replaces secrets in text. `known` are exact values (the API key) always replaced; a
-    Z.ai key `<id>.<secret>` also has each half replaced, since a server may quote one."""
+    Z.ai key `<id>.<secret>` also has each half replaced, since a server may quote one. Values
+    shorter than MIN_KNOWN are too likely to occur in ordinary text to be worth replacing."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
         values: set[str] = set()
         for secret in known:
-            if not secret:
-                continue
             values.add(secret)
-            values.update(part for part in secret.split(".") if len(part) >= 8)
-        self._known = tuple(sorted(values, key=len, reverse=True))
+            values.update(secret.split("."))
+        self._known = tuple(sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True))
 
     def text(self, text: str) -> str:
         for secret in self._known:

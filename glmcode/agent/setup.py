@@ -1,7 +1,8 @@
-"""Wiring one agent from settings: client, tools, policy, context, session file.
+"""Wiring one agent from settings: client, tools, policy, context, session file, checkpoints.
 
 Every frontend (exec, the interactive session, fix) builds its agent here, so they differ
-only in how they show events and answer approvals.
+only in how they show events and answer approvals. A resumed session continues its own file
+with the conversation read back from it.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glmcode.agent.loop import Agent
 from glmcode.agent.session import SessionWriter, new_session_id
 from glmcode.agent.tool_calls import Approver, ToolRunner
 from glmcode.config import Settings
-from glmcode.events import SessionStarted
+from glmcode.events import MessageAdded, Notice, SessionStarted
 from glmcode.tools.base import ToolContext
 from glmcode.tools.registry import Registry
+
+if TYPE_CHECKING:
+    from glmcode.agent.sessions_store import Replay
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Workspace:
     settings: Settings
     cwd: Path
     started: SessionStarted
+    env: Mapping[str, str] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
 
 
 def open_workspace(
@@ -39,11 +46,16 @@ def open_workspace(
     headless_hint: str = "",
     registry: Registry | None = None,
     env: Mapping[str, str] | None = None,
+    resume: Replay | None = None,
+    checkpoints: bool | None = None,
 ) -> Workspace:
+    """`resume`: continue that session (its file, id and conversation) instead of a new one.
+    `checkpoints`: snapshot the workspace before each run's changes, for /undo and /rewind;
+    by default on when someone is there to approve calls (an interactive session)."""
     from glmcode.agent.context import build_system_prompt
-    from glmcode.llm.catalog import get_model
+    from glmcode.llm.catalog import default_max_tokens, get_model
     from glmcode.llm.client import ClientConfig, GLMClient
-    from glmcode.paths import config_dir, sessions_dir
+    from glmcode.paths import config_dir
     from glmcode.permissions import Policy
 
     env = os.environ if env is None else env
@@ -72,13 +84,10 @@ def open_workspace(
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
-    session_id = new_session_id()
-    session = SessionWriter(
-        sessions_dir(env, settings.project_root) / f"{session_id}.jsonl",
-        session_id=session_id,
-        header={"cwd": str(cwd), "model": settings.model, "created": time.time()},
-        redact=(settings.api_key,),
-    )
+    messages = None
+    if resume is not None:
+        messages = resume.messages if resume.system_known else [{"role": "system", "content": system_prompt}, *resume.messages[1:]]
+    session = _session_writer(settings, cwd, env, system_prompt, resume)
     agent = Agent(
         client,
         runner,
@@ -87,10 +96,76 @@ def open_workspace(
         cost=model.cost,
         max_turns=max_turns,
         sink=session,
+        messages=messages,
+        compact_threshold=settings.compact_threshold,
+        max_output=settings.max_tokens or default_max_tokens(settings.model),
     )
-    started = SessionStarted(session_id, settings.model, str(cwd), settings.permission_mode)
-    session.write(started)
-    return Workspace(agent, session, settings, cwd, started)
+    started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
+    ws = Workspace(agent, session, settings, cwd, started, env)
+    _start(ws, resume)
+    if approver is not None if checkpoints is None else checkpoints:
+        attach_checkpoints(ws)
+    return ws
+
+
+def resume_workspace(ws: Workspace, resume: Replay) -> None:
+    """Switches a running workspace to another session: its file, id and conversation."""
+    ws.session.close()
+    ws.session = _session_writer(ws.settings, ws.cwd, ws.env, ws.agent.messages[0]["content"], resume)
+    if resume.system_known:
+        ws.agent.messages[:] = resume.messages
+    else:
+        ws.agent.messages[:] = [ws.agent.messages[0], *resume.messages[1:]]
+    ws.agent.sink = ws.session
+    ws.started = SessionStarted(ws.session.session_id, ws.settings.model, str(ws.cwd), ws.agent.runner.policy.mode)
+    _start(ws, resume)
+    if ws.agent.before_changes is not None:
+        attach_checkpoints(ws)
+
+
+def attach_checkpoints(ws: Workspace) -> None:
+    from glmcode.agent.checkpoints import ShadowRepo
+    from glmcode.agent.rewind import CheckpointRecorder
+
+    repo = ShadowRepo.for_workspace(ws.cwd, ws.env, ws.session.session_id)
+    ws.agent.before_changes = CheckpointRecorder(repo, ws.agent, ws.session)
+
+
+def _session_writer(
+    settings: Settings, cwd: Path, env: Mapping[str, str], system_prompt: str, resume: Replay | None
+) -> SessionWriter:
+    from glmcode.paths import sessions_dir
+
+    if resume is not None:
+        session_id, path = resume.session_id, resume.path
+    else:
+        session_id = new_session_id()
+        path = sessions_dir(env, settings.project_root) / f"{session_id}.jsonl"
+    return SessionWriter(
+        path,
+        session_id=session_id,
+        header={"cwd": str(cwd), "model": settings.model, "created": time.time(), "system_prompt": system_prompt},
+        redact=(settings.api_key or "",),
+    )
+
+
+def _start(ws: Workspace, resume: Replay | None) -> None:
+    """Records the start (or the restart) of the session; a resumed one gets its repairs
+    written and the user a notice of what was interrupted."""
+    ws.notices = []
+    ws.session.write(ws.started)
+    if resume is None:
+        return
+    ws.agent.usage, ws.agent.cost_usd = resume.usage, resume.cost_usd
+    for message in resume.repairs:
+        ws.session.write(MessageAdded(message))
+    prompts = sum(1 for m in resume.messages if m.get("role") == "user")
+    text = f"Resumed session {resume.session_id}: {len(resume.messages) - 1} messages, {prompts} prompt(s)."
+    if resume.interrupted:
+        text += " It was interrupted: " + "; ".join(resume.interrupted) + "."
+    notice = Notice(text, "warning" if resume.interrupted else "info")
+    ws.session.write(notice)
+    ws.notices.append(notice)
 
 
 def _resolve_dir(d: str, cwd: Path) -> Path:

@@ -1,0 +1,334 @@
+"""Snapshots of the workspace in a shadow git repository, and putting files back from them.
+
+The shadow repository lives under the state folder (`checkpoints/<project>/`) and is always
+used as `git --git-dir=<shadow> --work-tree=<workspace>` with an index of its own per session,
+so the user's `.git`, index, stash and config are never read or written. The user's
+`.gitignore` files decide what is left out, as do files above a size cap; an unchanged tree
+costs little to snapshot again, because git's index remembers each file's stat data and only
+changed files are read.
+
+Restoring compares a snapshot's tree with a fresh snapshot of the tree as it is now, so files
+created or deleted by shell commands are found as well as those the edit tools wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# What a shadow snapshot never holds, on top of the user's ignore files: the edit tools'
+# temporary files, and folders that are rebuilt rather than written.
+DEFAULT_EXCLUDES = (
+    "*.glmcode-tmp",
+    "node_modules/",
+    "__pycache__/",
+    ".venv/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".tox/",
+    ".DS_Store",
+)
+# In-tree .gitattributes could ask for line-ending conversion or filters (git-lfs) on the
+# way in or out; a snapshot must hold the bytes as they are, so every such attribute is unset.
+ATTRIBUTES = "* -text -filter -ident !eol !working-tree-encoding\n"
+_SYMLINK = 0o120000
+
+
+class CheckpointError(Exception):
+    """A snapshot or a restore could not be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Files above `max_file_bytes` are skipped. A first snapshot of more than `max_files`
+    files or `max_total_bytes` is refused: it would slow the turn down, and such a folder
+    needs a .gitignore first."""
+
+    max_file_bytes: int = 4 * 1024 * 1024
+    max_files: int = 20_000
+    max_total_bytes: int = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    commit: str
+    tree: str
+    skipped: tuple[str, ...]  # files left out for their size
+
+
+@dataclass(frozen=True)
+class FileRestore:
+    """What restoring does to one file: "restore" (changed since: written back), "delete"
+    (created since: removed) or "recreate" (deleted since: written back)."""
+
+    path: str
+    action: str
+
+
+class ShadowRepo:
+    def __init__(
+        self,
+        workspace: Path,
+        git_dir: Path,
+        *,
+        session_id: str,
+        limits: Limits = Limits(),
+    ) -> None:
+        self.workspace = Path(workspace).resolve()
+        self.git_dir = Path(git_dir)
+        self.session_id = session_id
+        self.limits = limits
+        self.index = self.git_dir / "glmcode-index" / session_id
+        self.ref = f"refs/glmcode/{session_id}"
+
+    @classmethod
+    def for_workspace(
+        cls, workspace: Path, env: Mapping[str, str] | None, session_id: str, limits: Limits = Limits()
+    ) -> ShadowRepo:
+        from glmcode.paths import checkpoints_dir, project_key
+
+        return cls(workspace, checkpoints_dir(env) / project_key(workspace), session_id=session_id, limits=limits)
+
+    # -- git ----------------------------------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update(
+            GIT_DIR=str(self.git_dir),
+            GIT_WORK_TREE=str(self.workspace),
+            GIT_INDEX_FILE=str(self.index),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_TERMINAL_PROMPT="0",
+            GIT_AUTHOR_NAME="glmcode",
+            GIT_AUTHOR_EMAIL="glmcode@localhost",
+            GIT_COMMITTER_NAME="glmcode",
+            GIT_COMMITTER_EMAIL="glmcode@localhost",
+            LC_ALL="C",
+        )
+        return env
+
+    def _git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "core.autocrlf=false", "-c", "core.safecrlf=false", "-c", "core.fsmonitor=false", *args],
+                input=stdin,
+                capture_output=True,
+                env=self._env(),
+                cwd=self.workspace,
+            )
+        except FileNotFoundError:
+            raise CheckpointError("git is not installed, so checkpoints (/undo, /rewind) are off") from None
+        if check and proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            raise CheckpointError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
+        return proc.stdout
+
+    def _ensure(self) -> None:
+        if not (self.git_dir / "HEAD").exists():
+            self.git_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._git("init", "--quiet")
+            for key, value in (("gc.auto", "0"), ("core.untrackedCache", "true"), ("core.quotepath", "false")):
+                self._git("config", key, value)
+            info = self.git_dir / "info"
+            info.mkdir(exist_ok=True)
+            (info / "exclude").write_text("\n".join(DEFAULT_EXCLUDES) + "\n", encoding="utf-8")
+            (info / "attributes").write_text(ATTRIBUTES, encoding="utf-8")
+        if not self.index.exists():
+            self._seed_index()
+
+    def _seed_index(self) -> None:
+        """A new session starts from the newest index of this workspace: its stat data is
+        what makes snapshotting an unchanged tree cheap."""
+        self.index.parent.mkdir(parents=True, exist_ok=True)
+        others = [p for p in self.index.parent.iterdir() if p.is_file() and not p.name.endswith(".lock")]
+        if not others:
+            return
+        newest = max(others, key=lambda p: p.stat().st_mtime)
+        try:
+            shutil.copyfile(newest, self.index)
+        except OSError:
+            self.index.unlink(missing_ok=True)
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def write_tree(self) -> tuple[str, tuple[str, ...]]:
+        """The workspace as it is now, as a tree in the shadow repository; and the files left
+        out for their size."""
+        self._ensure()
+        first = not self.index.exists()
+        listed = self._git("ls-files", "-z", "--others", "--modified", "--exclude-standard")
+        add: list[str] = []
+        remove: list[str] = []
+        skipped: list[str] = []
+        total = 0
+        for path in dict.fromkeys(p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p):
+            if path.endswith("/"):
+                continue  # a repository nested inside: its own git keeps it
+            try:
+                st = os.lstat(self.workspace / path)
+            except OSError:
+                remove.append(path)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                remove.append(path)
+            elif stat.S_ISREG(st.st_mode) and st.st_size > self.limits.max_file_bytes:
+                skipped.append(path)
+                remove.append(path)
+            elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+                add.append(path)
+                total += st.st_size
+        if first and (len(add) > self.limits.max_files or total > self.limits.max_total_bytes):
+            raise CheckpointError(
+                f"the workspace holds {len(add):,} files ({total / 1e6:,.0f} MB) that .gitignore does "
+                "not exclude; that is too many to checkpoint, so /undo and /rewind are off this session"
+            )
+        if remove:
+            self._git("update-index", "-z", "--force-remove", "--stdin", stdin=_paths(remove))
+        if add:
+            self._git("update-index", "-z", "--add", "--remove", "--stdin", stdin=_paths(add))
+        tree = self._git("write-tree").decode().strip()
+        return tree, tuple(sorted(skipped))
+
+    def snapshot(self, message: str) -> Snapshot:
+        """Records the workspace as a commit on this session's ref."""
+        tree, skipped = self.write_tree()
+        parent = self._git("rev-parse", "--verify", "--quiet", self.ref, check=False).decode().strip()
+        args = ["commit-tree", tree, "-m", message]
+        if parent:
+            args += ["-p", parent]
+        commit = self._git(*args).decode().strip()
+        self._git("update-ref", self.ref, commit)
+        return Snapshot(commit, tree, skipped)
+
+    # -- restoring ----------------------------------------------------------------------------
+
+    def changes(self, tree: str) -> list[FileRestore]:
+        """What `restore(tree)` would do to the workspace as it is now."""
+        current, _ = self.write_tree()
+        if current == tree:
+            return []
+        out = self._git("diff-tree", "-r", "-z", "--no-renames", "--name-status", tree, current)
+        fields = out.decode("utf-8", "surrogateescape").split("\0")
+        result = []
+        for status, path in zip(fields[0::2], fields[1::2]):
+            if status == "A":
+                action = "delete"
+            elif status == "D":
+                action = "restore" if os.path.lexists(self.workspace / path) else "recreate"
+            else:
+                action = "restore"
+            result.append(FileRestore(path, action))
+        return result
+
+    def restore(self, tree: str, changes: Sequence[FileRestore]) -> None:
+        """Puts the files of `changes` back as they are in `tree`."""
+        wanted = {c.path for c in changes if c.action != "delete"}
+        entries = self._entries(tree, wanted)
+        blobs = self._blobs(sorted({sha for _, sha in entries.values()}))
+        for change in changes:
+            target = self.workspace / change.path
+            if change.action == "delete":
+                _remove(target)
+                continue
+            mode, sha = entries[change.path]
+            _write(target, blobs[sha], mode)
+        self._prune_dirs([c.path for c in changes if c.action == "delete"], tree)
+
+    def _entries(self, tree: str, paths: Iterable[str]) -> dict[str, tuple[int, str]]:
+        paths = set(paths)
+        if not paths:
+            return {}
+        out = self._git("ls-tree", "-r", "-z", "--full-tree", tree).decode("utf-8", "surrogateescape")
+        entries = {}
+        for line in out.split("\0"):
+            if not line:
+                continue
+            meta, _, path = line.partition("\t")
+            if path in paths:
+                mode, _, sha = meta.split(" ")
+                entries[path] = (int(mode, 8), sha)
+        missing = paths - set(entries)
+        if missing:
+            raise CheckpointError(f"the snapshot does not hold {sorted(missing)[0]}")
+        return entries
+
+    def _blobs(self, shas: list[str]) -> dict[str, bytes]:
+        if not shas:
+            return {}
+        out = self._git("cat-file", "--batch", stdin=("\n".join(shas) + "\n").encode())
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for sha in shas:
+            end = out.index(b"\n", pos)
+            size = int(out[pos:end].split()[2])
+            blobs[sha] = out[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return blobs
+
+    def _prune_dirs(self, deleted: list[str], tree: str) -> None:
+        """Folders left empty by deleting files the snapshot did not have go too, unless the
+        snapshot had something in them."""
+        if not deleted:
+            return
+        kept = set()
+        out = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).decode("utf-8", "surrogateescape")
+        for path in out.split("\0"):
+            parts = path.split("/")[:-1]
+            kept.update("/".join(parts[: n + 1]) for n in range(len(parts)))
+        for path in deleted:
+            parts = path.split("/")[:-1]
+            for n in range(len(parts), 0, -1):
+                folder = "/".join(parts[:n])
+                if folder in kept:
+                    break
+                try:
+                    (self.workspace / folder).rmdir()
+                except OSError:
+                    break
+
+
+def _paths(paths: list[str]) -> bytes:
+    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+
+
+def _remove(target: Path) -> None:
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+
+
+def _write(target: Path, data: bytes, mode: int) -> None:
+    from glmcode.tools.files import write_atomic
+
+    if stat.S_IFMT(mode) == _SYMLINK:
+        _remove(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.fsdecode(data), target)
+        return
+    if target.is_symlink() or target.is_dir():
+        _remove(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    executable = bool(mode & 0o111)
+    try:
+        current = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        current = None
+    if current is None:
+        write_atomic(target, data)
+        current = stat.S_IMODE(target.stat().st_mode)
+        if executable:
+            os.chmod(target, current | (current & 0o444) >> 2)
+        return
+    if executable and not current & 0o111:
+        current |= (current & 0o444) >> 2
+    elif not executable:
+        current &= ~0o111
+    write_atomic(target, data, current)

@@ -1,0 +1,144 @@
+"""Undo and rewind: checkpoints taken during runs, and putting files and the conversation back.
+
+Before the first change of each run the workspace is snapshotted (see checkpoints) and a
+`checkpoint` record goes into the session file, so the session knows which snapshot belongs
+to which prompt, also after it was resumed. Undoing restores the files to the newest snapshot
+not yet undone; rewinding goes back to before any earlier prompt, for the files, the
+conversation or both. Restoring files records `undo`, cutting the conversation records
+`rewind`, and both are replayed when the session is read back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from glmcode.agent.checkpoints import CheckpointError, FileRestore, ShadowRepo
+from glmcode.agent.compaction import is_summary
+from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line
+from glmcode.events import Event, Notice
+
+if TYPE_CHECKING:
+    from glmcode.agent.loop import Agent
+    from glmcode.agent.session import SessionWriter
+
+ACTION_WORDS = {"restore": "restored", "delete": "deleted", "recreate": "recreated"}
+
+
+class CheckpointRecorder:
+    """The agent's `before_changes`: snapshots the workspace once per run and records it. A
+    failure costs the checkpoint, never the turn; after one, checkpoints stay off."""
+
+    def __init__(self, repo: ShadowRepo, agent: Agent, session: SessionWriter) -> None:
+        self.repo = repo
+        self.agent = agent
+        self.session = session
+        self.off = False
+
+    def __call__(self, prompt_index: int) -> Iterator[Event]:
+        if self.off:
+            return
+        messages = self.agent.messages
+        prompt = messages[prompt_index].get("content") if 0 < prompt_index < len(messages) else ""
+        try:
+            snap = self.repo.snapshot(f"before: {one_line(str(prompt or ''), 200)}")
+        except CheckpointError as exc:
+            self.off = True
+            yield Notice(f"No checkpoint for /undo: {exc}.")
+            return
+        self.session.write_record(
+            {
+                "type": "checkpoint",
+                "commit": snap.commit,
+                "tree": snap.tree,
+                "prompt": one_line(str(prompt or ""), 200),
+                "time": round(time.time(), 3),
+                "skipped": list(snap.skipped),
+            }
+        )
+        if snap.skipped:
+            shown = ", ".join(snap.skipped[:5]) + (f" and {len(snap.skipped) - 5} more" if len(snap.skipped) > 5 else "")
+            limit = self.repo.limits.max_file_bytes // (1024 * 1024)
+            yield Notice(f"Not checkpointed (larger than {limit} MB): {shown}; /undo will not restore them.", "info")
+
+
+@dataclass(frozen=True)
+class RewindPoint:
+    """A place to go back to: before `prompt`. `keep` is how many messages the conversation
+    keeps (None: that prompt is no longer in it); `checkpoint` the snapshot the files go back
+    to (None: no file changed since)."""
+
+    number: int
+    prompt: str
+    keep: int | None
+    checkpoint: CheckpointMark | None
+
+
+@dataclass(frozen=True)
+class FilesPlan:
+    checkpoint: CheckpointMark
+    changes: list[FileRestore]
+
+    def lines(self) -> list[str]:
+        """The plan as the user confirms it: one file per line, with what happens to it."""
+        return [f"  {ACTION_WORDS[c.action]:<9} {c.path}" for c in self.changes]
+
+    def note_for_model(self, what: str) -> str:
+        """Tells the model, with the next prompt, that the files are not as it left them."""
+        names = ", ".join(f"{c.path} ({ACTION_WORDS[c.action]})" for c in self.changes[:30])
+        more = f" and {len(self.changes) - 30} more" if len(self.changes) > 30 else ""
+        return (
+            f"[The user {what}: the files went back to how they were before the request "
+            f"\"{self.checkpoint.prompt}\". Changed back: {names}{more}. Read files again before editing them.]"
+        )
+
+
+def rewind_points(replay: Replay, messages: list[dict[str, Any]]) -> list[RewindPoint]:
+    """Every prompt of the conversation, oldest first, after any earlier snapshots whose prompt
+    was compacted away. `messages` is the live conversation: a prompt can be rewound to only
+    while it matches what the session file says."""
+    marks = [c for c in replay.checkpoints if not c.undone]
+    in_step = [m.get("role") for m in messages] == [m.get("role") for m in replay.messages]
+    prompts = [
+        i for i, m in enumerate(replay.messages)
+        if i > 0 and m.get("role") == "user" and not is_summary(m)
+    ]
+    first = replay.positions[prompts[0]] if prompts else None
+    points: list[RewindPoint] = []
+    for mark in marks:
+        if first is None or mark.position < first:
+            points.append(RewindPoint(len(points) + 1, mark.prompt, None, mark))
+    for i in prompts:
+        position = replay.positions[i]
+        after = next((c for c in marks if c.position > position), None)
+        text = one_line(str(replay.messages[i].get("content") or ""), 70)
+        points.append(RewindPoint(len(points) + 1, text, i if in_step else None, after))
+    return points
+
+
+def undo_plan(repo: ShadowRepo, replay: Replay) -> FilesPlan | None:
+    """Putting back the files the latest run that changed any changed; None without one."""
+    marks = [c for c in replay.checkpoints if not c.undone]
+    return files_plan(repo, marks[-1]) if marks else None
+
+
+def files_plan(repo: ShadowRepo, mark: CheckpointMark) -> FilesPlan:
+    return FilesPlan(mark, repo.changes(mark.tree))
+
+
+def restore_files(repo: ShadowRepo, plan: FilesPlan, replay: Replay, session: SessionWriter) -> None:
+    """Carries out the plan, and records every snapshot from its own on as undone."""
+    repo.restore(plan.checkpoint.tree, plan.changes)
+    later = [c.commit for c in replay.checkpoints if c.position >= plan.checkpoint.position and not c.undone]
+    session.write_record({"type": "undo", "commits": later, "time": round(time.time(), 3)})
+
+
+def rewind_conversation(agent: Agent, session: SessionWriter, keep: int) -> int:
+    """Cuts the conversation back to its first `keep` messages; how many went."""
+    keep = max(1, keep)
+    removed = max(0, len(agent.messages) - keep)
+    del agent.messages[keep:]
+    session.write_record({"type": "rewind", "keep": keep, "time": round(time.time(), 3)})
+    return removed
