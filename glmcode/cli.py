@@ -11,7 +11,7 @@ from typing import Any
 from glmcode import __version__
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
-SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat")
+SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +74,7 @@ def build_app() -> Any:
         output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
         max_turns: int = typer.Option(None, "--max-turns", help="Stop after this many model requests."),
+        resume: str = typer.Option(None, "--resume", help="Continue this session (an id, its start, or a number from `glmcode sessions`)."),
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -90,11 +91,14 @@ def build_app() -> Any:
         if output_format not in OUTPUT_FORMATS:
             raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
         flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
-        raise typer.Exit(exec_command(prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns))
+        raise typer.Exit(exec_command(
+            prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
+        ))
 
     @app.command("chat", hidden=True)
     def chat(
         prompt: str = typer.Argument(None, help="A first prompt to send at once."),
+        continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session of this project."),
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -106,10 +110,43 @@ def build_app() -> Any:
         thinking: bool = thinking_opt,
     ) -> None:
         """The interactive session (what `glmcode` with no command opens)."""
+        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        if continue_:
+            from glmcode.ui.sessions_cli import resume_command
+
+            if prompt:
+                typer.echo("glmcode: --continue opens the session; type the next prompt there", err=True)
+                raise typer.Exit(2)
+            raise typer.Exit(resume_command(None, flags, cd=cd, latest=True))
         from glmcode.ui.tui.app import interactive_command
 
-        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
         raise typer.Exit(interactive_command(prompt, flags, cd=cd))
+
+    @app.command("resume")
+    def resume_(
+        session: str = typer.Argument(None, help="The session: a number from the list, an id or its start."),
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        permission_mode: str = mode_opt,
+        full_auto: bool = full_auto_opt,
+        add_dir: list[str] = add_dir_opt,
+        cd: str = cwd_opt,
+        max_tokens: int = max_tokens_opt,
+        thinking: bool = thinking_opt,
+    ) -> None:
+        """Continue an earlier session of this project (without an id: pick from the list)."""
+        from glmcode.ui.sessions_cli import resume_command
+
+        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        raise typer.Exit(resume_command(session, flags, cd=cd))
+
+    @app.command("sessions")
+    def sessions_(cd: str = cwd_opt) -> None:
+        """List this project's sessions: when, first prompt, turns, cost."""
+        from glmcode.ui.sessions_cli import sessions_command
+
+        raise typer.Exit(sessions_command(cd))
 
     @app.command("fix")
     def fix(

@@ -116,8 +116,13 @@ def compact(
     new.extend(messages[cut:])
     trimmed = _fit(new, tail_start, tools, context_window)
     return Compaction(
-        new, summary, before, estimate_tokens(new, tools), len(region), left_out, trimmed, prompt_index, usage
+        new, summary, before, _after(before, messages, new), len(region), left_out, trimmed, prompt_index, usage
     )
+
+
+def _after(before: int, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
+    """The new size, measured from the old one (which may come from the API's own count)."""
+    return max(0, before - estimate_tokens(old[1:]) + estimate_tokens(new[1:]))
 
 
 def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int) -> int:
@@ -287,4 +292,4 @@ def _trimmed_only(
         raise CompactionError(
             "there is nothing older than the latest request to summarise, and nothing in it to cut"
         )
-    return Compaction(new, "", before, estimate_tokens(new, tools), 0, 0, trimmed, prompt)
+    return Compaction(new, "", before, _after(before, messages, new), 0, 0, trimmed, prompt)

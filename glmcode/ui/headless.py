@@ -45,6 +45,7 @@ def exec_command(
     output_format: str,
     verbose: bool,
     max_turns: int | None,
+    resume: str | None = None,
 ) -> int:
     from glmcode.config import ConfigError, load_settings, require_api_key
 
@@ -73,13 +74,25 @@ def exec_command(
     from glmcode.agent.loop import drive
     from glmcode.agent.setup import open_workspace
 
-    ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT)
+    earlier = None
+    if resume is not None:
+        from glmcode.agent.sessions_store import SessionNotFound
+        from glmcode.ui.sessions_cli import find_for_exec
+
+        try:
+            earlier = find_for_exec(resume, settings.project_root)
+        except SessionNotFound as exc:
+            err.write(f"glmcode: {exc}\n")
+            return 2
+    ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
     out = sys.stdout
     if output_format == "text":
         renderer: Renderer = TextRenderer(out, err, verbose=verbose)
     else:
         renderer = JsonRenderer(out, ws.started.session_id, stream=output_format == "stream-json")
         renderer.handle(ws.started)
+    for notice in ws.notices:
+        renderer.handle(notice)
     try:
         drive(ws.agent.run(prompt), renderer.handle)
     finally:

@@ -229,6 +229,30 @@ class SlashCommands:
             console.print(Text.assemble(("✗ " if item.is_error else "● ", "red" if item.is_error else "green"), (item.name, "bold"), f"  {item.target}"))
             console.print(item.output, markup=False, highlight=False)
 
+    def cmd_undo(self) -> None:
+        """Put back the files the last turn that changed files changed (asks first)."""
+        from glmcode.ui.tui.rewind_commands import undo
+
+        undo(self.session)
+
+    def cmd_rewind(self, to: str = "") -> None:
+        """Go back to before an earlier prompt: files, conversation or both (/rewind 2 both)."""
+        from glmcode.ui.tui.rewind_commands import rewind
+
+        rewind(self.session, to)
+
+    def cmd_resume(self, session_id: str = "") -> None:
+        """Continue another session of this project (a number or id; none: pick from a list)."""
+        from glmcode.ui.tui.rewind_commands import resume
+
+        resume(self.session, session_id)
+
+    def cmd_compact(self, focus: str = "") -> None:
+        """Summarise older turns to free the context window (/compact FOCUS keeps FOCUS)."""
+        from glmcode.ui.tui.rewind_commands import compact
+
+        compact(self.session, focus)
+
     def cmd_exit(self) -> None:
         """Leave glmcode."""
         self.session.done = True
