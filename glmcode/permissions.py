@@ -26,6 +26,9 @@ KINDS: tuple[str, ...] = ("read", "edit", "shell", "meta")
 SHELL_TOOL = "run_shell"
 
 
+PROTECTED_FOLDERS = frozenset({".git", ".glmcode"})
+
+
 def mode_strictness(mode: str) -> int:
     """Higher is stricter: read-only 3, ask 2, auto-edit 1, full-auto 0."""
     return len(MODES) - 1 - MODES.index(mode)
@@ -481,6 +484,14 @@ class Policy:
         denied = self._denying_rule(tool_name, args)
         if denied is not None:
             return Verdict("deny", f"{tool_name} is refused by the deny rule '{denied}'")
+        if kind == "edit" and self._mode in ("ask", "auto-edit"):
+            protected = self._protected_path(tool_name, args)
+            if protected is not None:
+                return Verdict(
+                    "ask",
+                    f"{tool_name} writes {protected}, inside .git/ or .glmcode/, where a change "
+                    "can make git or glmcode run commands; it needs approval",
+                )
         # Read-only mode is a promise that nothing changes; allow rules do not break it.
         if self._mode != "read-only":
             allowed = self._allowing_rules(tool_name, args)
@@ -511,6 +522,16 @@ class Policy:
             return Verdict("deny", f"{tool_name} is refused in read-only mode: only commands "
                            "that just read (ls, cat, grep, git status, ...) may run")
         return Verdict("ask", f"{tool_name} needs approval in {mode} mode")
+
+    def _protected_path(self, tool_name: str, args: Mapping[str, Any]) -> str | None:
+        """A path of the call inside a folder whose files steer tools that run commands:
+        git's config and hooks (core.fsmonitor, diff.external run on `git status`/`git diff`,
+        which run unasked), and glmcode's own project settings."""
+        for path in _call_paths(tool_name, args):
+            for form in self._path_forms(path):
+                if any(part in PROTECTED_FOLDERS for part in Path(form).parts):
+                    return path
+        return None
 
     def _path_forms(self, raw: str) -> list[str]:
         """The path as written (normalised) and, with a workspace, as it resolves: relative

@@ -202,3 +202,17 @@ def test_version_imports_nothing_heavy(tmp_path: Path) -> None:
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     proc = run_glmcode(["exec", "--output-format", "xml", "hi"], tmp_path)
     assert proc.returncode == 2
+
+
+def test_the_key_never_reaches_the_model_or_the_output(fake_glm, tmp_path: Path, isolated_home: Path) -> None:
+    (tmp_path / "leak.txt").write_text(f"token={KEY}\n")
+    fake = fake_glm([
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "leak.txt"}},
+                        {"name": "run_shell", "arguments": {"command": "echo key=$ZAI_API_KEY"}}]},
+        {"content": "done"},
+    ])
+    proc = run_glmcode(["exec", "--full-auto", "-o", "stream-json", "leak it"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert KEY not in proc.stdout + proc.stderr
+    sent = json.dumps(fake.requests[1].body)
+    assert KEY not in sent and "[redacted]" in sent

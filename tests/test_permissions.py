@@ -414,3 +414,26 @@ def test_suggest_rule_for_other_tools() -> None:
     assert suggest_rule("edit_file", EDIT[2]) == "edit_file"
     assert suggest_rule("apply_patch", PATCH[2]) == "apply_patch"
     assert suggest_rule("run_shell", {"command": ""}) == "run_shell"
+
+
+@pytest.mark.parametrize("mode", ["ask", "auto-edit"])
+@pytest.mark.parametrize(
+    "tool,args",
+    [
+        ("write_file", {"path": ".git/config", "content": "[core]\n\tfsmonitor = evil\n"}),
+        ("edit_file", {"path": "sub/../.git/hooks/pre-commit", "old_string": "a", "new_string": "b"}),
+        ("write_file", {"path": ".glmcode/config.toml", "content": "x"}),
+        ("apply_patch", {"patch": "*** Begin Patch\n*** Add File: .git/info/attributes\n+x\n*** End Patch\n"}),
+    ],
+)
+def test_writes_that_steer_git_or_glmcode_always_ask(tmp_path, mode, tool, args):
+    verdict = Policy(mode, allow=[tool], workspace=tmp_path).decide(tool, "edit", args)
+    assert verdict.decision == "ask"
+    assert ".git/" in verdict.reason
+
+
+def test_protected_folders_follow_full_auto_and_read_only(tmp_path):
+    args = {"path": ".git/config", "content": "x"}
+    assert Policy("full-auto", workspace=tmp_path).decide("write_file", "edit", args).decision == "allow"
+    assert Policy("read-only", workspace=tmp_path).decide("write_file", "edit", args).decision == "deny"
+    assert Policy("auto-edit", workspace=tmp_path).decide("write_file", "edit", {"path": "git/x.py", "content": ""}).decision == "allow"

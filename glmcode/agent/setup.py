@@ -80,7 +80,7 @@ def open_workspace(
         extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
     )
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
-    runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint)
+    runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
+from glmcode.llm.errors import redact
 from glmcode.permissions import Policy, suggest_rule
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.registry import Registry
@@ -113,12 +114,14 @@ class ToolRunner:
         approver: Approver | None,
         *,
         headless_hint: str = "",
+        secret: str = "",
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.ctx = ctx
         self.approver = approver
         self.headless_hint = headless_hint
+        self.secret = secret
 
     def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         prepared = [prepare(c, self.registry) for c in calls]
@@ -207,16 +210,23 @@ class ToolRunner:
         except ToolError as exc:
             return f"(no preview: {exc})"
 
-    @staticmethod
     def _finish(
-        call: ToolCall, result: ToolResult, duration: float, results: list[tuple[ToolCall, str]]
+        self, call: ToolCall, result: ToolResult, duration: float, results: list[tuple[ToolCall, str]]
     ) -> ToolCallFinished:
-        text = result.for_model
+        # A command or file may print the user's own key (`env`, a config file): it goes
+        # neither to the model nor to the screen.
+        text = redact(result.for_model, self.secret)
         if result.is_error and not text.startswith("Error"):
             text = f"Error: {text}"
         results.append((call, text))
         return ToolCallFinished(
-            call.id, call.name, result.output, result.is_error, round(duration, 4), result.diff, result.data
+            call.id,
+            call.name,
+            redact(result.output, self.secret),
+            result.is_error,
+            round(duration, 4),
+            redact(result.diff, self.secret) if result.diff else result.diff,
+            result.data,
         )
 
 
