@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "glm-recordings"
-if not RECORDINGS.is_dir():  # CI clones main beside shared/; a checkout elsewhere may set this
-    RECORDINGS = Path(os.environ.get("GLMCODE_RECORDINGS", RECORDINGS))
+# Real GLM traffic (see the README beside the files for where it comes from and its licence).
+RECORDINGS = Path(__file__).resolve().parent / "fixtures" / "glm-recordings"
 
 _KEYS = ("ZAI_API_KEY", "GLMCODE_API_KEY", "GLMCODE_BASE_URL", "ZAI_BASE_URL", "GLMCODE_MODEL",
          "GLMCODE_PROVIDER", "GLMCODE_PERMISSION_MODE", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
@@ -32,7 +31,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def pytest_configure(config: pytest.Config) -> None:
     if not RECORDINGS.is_dir():
-        raise pytest.UsageError(f"GLM recordings not found at {RECORDINGS}; set GLMCODE_RECORDINGS")
+        raise pytest.UsageError(f"GLM recordings missing from {RECORDINGS}")
 
 
 @pytest.fixture
