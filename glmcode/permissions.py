@@ -428,17 +428,22 @@ def _command_prefix(words: Sequence[str]) -> str:
     return words[0]
 
 
-def suggest_rule(tool_name: str, args: Mapping[str, Any]) -> str:
+def suggest_rule(tool_name: str, args: Mapping[str, Any]) -> str | None:
     """The rule an "always" answer adds: for run_shell the program (and its subcommand) of the
-    first part that does not merely read, plus `*`; for other tools the tool itself."""
+    first part that does not merely read, plus `*`; for other tools the tool itself. None when
+    no rule would allow the call (a command that redirects into a file or substitutes one),
+    so nobody is offered a rule that does not work."""
     if tool_name != SHELL_TOOL:
         return tool_name
     command = args.get("command")
     shell = _parse_shell(command) if isinstance(command, str) else None
     if shell is None or not shell.segments:
-        return tool_name
+        return None
     words = next((w for w in shell.segments if not _segment_reads(w)), shell.segments[0])
-    return f"{tool_name}:{_command_prefix(words)}*"
+    rule = f"{tool_name}:{_command_prefix(words)}*"
+    if Policy("ask", allow=[rule]).decide(tool_name, "shell", args).decision != "allow":
+        return None
+    return rule
 
 
 # ---------------------------------------------------------------------------------------------

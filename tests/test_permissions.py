@@ -413,7 +413,12 @@ def test_suggest_rule_for_shell(command: str, rule: str) -> None:
 def test_suggest_rule_for_other_tools() -> None:
     assert suggest_rule("edit_file", EDIT[2]) == "edit_file"
     assert suggest_rule("apply_patch", PATCH[2]) == "apply_patch"
-    assert suggest_rule("run_shell", {"command": ""}) == "run_shell"
+    assert suggest_rule("run_shell", {"command": ""}) is None
+
+
+@pytest.mark.parametrize("command", ["ls > files.txt", "echo $(rm -rf x)", "pytest `cat args`"])
+def test_no_rule_is_suggested_when_no_rule_could_allow_the_command(command: str) -> None:
+    assert suggest_rule("run_shell", {"command": command}) is None
 
 
 @pytest.mark.parametrize("mode", ["ask", "auto-edit"])

@@ -27,7 +27,7 @@ class ApprovalRequest:
     args: dict[str, Any]
     preview: str
     reason: str
-    suggested_rule: str
+    suggested_rule: str | None  # None: no rule could allow this call
 
 
 @dataclass(frozen=True)
@@ -181,9 +181,10 @@ class ToolRunner:
         rule = suggest_rule(tool.name, p.args)
         if self.approver is None:
             yield Notice(f"Refused {tool.name}: {reason}. {self.headless_hint}".strip())
+            how = f"the rule {rule!r} or a more permissive mode" if rule else "a more permissive mode"
             return (
                 f"Not run: {reason}, and nobody can approve it in this run. "
-                f"The user can allow it with the rule {rule!r} or a more permissive mode. "
+                f"The user can allow it with {how}. "
                 "Continue without it if you can, or say what you need."
             )
         preview = self._preview(tool, p.args)

@@ -55,15 +55,23 @@ def question(request: ApprovalRequest) -> RenderableType:
     return Group(*parts)
 
 
+def choices(request: ApprovalRequest) -> dict[str, str]:
+    """The answer keys this request offers: no project rule when no rule could allow it."""
+    if request.suggested_rule is None:
+        return {k: v for k, v in CHOICES.items() if v != "always_rule"}
+    return CHOICES
+
+
 def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
     rule = request.suggested_rule
-    return [
+    text = [
         ("class:key", "y"), ("", " yes  "),
         ("class:key", "n"), ("", " no  "),
         ("class:key", "a"), ("", f" always {request.tool} this session  "),
-        ("class:key", "p"), ("", f" always {rule} in this project "),
-        ("class:dim", "› "),
     ]
+    if rule is not None:
+        text += [("class:key", "p"), ("", f" always {rule} in this project ")]
+    return text + [("class:dim", "› ")]
 
 
 class PausingApprover:
@@ -120,7 +128,7 @@ class TerminalApprover:
         def _ignore(event: Any) -> None:
             """Only the answer keys answer: a stray key must not approve anything."""
 
-        for key, decision in CHOICES.items():
+        for key, decision in choices(request).items():
             keys.add(key)(_exit_with(decision))
             keys.add(key.upper())(_exit_with(decision))
         keys.add("escape", eager=True)(_exit_with(DISMISS))
@@ -184,10 +192,11 @@ class LineApprover:
     def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
         self.console.print(question(request))
         while True:
-            line = self.read_line(f"Allow? [y]es [n]o [a]lways {request.tool} [p] always {request.suggested_rule}: ")
+            project = f" [p] always {request.suggested_rule}" if request.suggested_rule else ""
+            line = self.read_line(f"Allow? [y]es [n]o [a]lways {request.tool}{project}: ")
             if line is None:
                 return ApprovalAnswer("no", "")
-            decision = CHOICES.get(line.strip()[:1].lower())
+            decision = choices(request).get(line.strip()[:1].lower())
             if decision is not None:
                 break
         if decision == "no":
