@@ -201,3 +201,13 @@ def test_config_repr_hides_the_key() -> None:
     assert "sekrit-key-123" not in repr(
         ClientConfig(api_key="sekrit-key-123", base_url="http://127.0.0.1:1")
     )
+
+
+def test_max_tokens_is_held_to_a_known_models_output_limit() -> None:
+    from glmcode.llm.catalog import max_tokens_for
+
+    assert max_tokens_for("glm-4.6", 999_999) == 131_072
+    assert max_tokens_for("glm-4.5-flash", 200_000) == 98_304
+    assert max_tokens_for("glm-4.6", 4_000) == 4_000
+    assert max_tokens_for("some-new-model", 999_999) == 999_999
+    assert max_tokens_for("glm-4.6", None) == 32_768

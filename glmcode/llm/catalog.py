@@ -80,3 +80,14 @@ def get_model(name: str) -> ModelInfo:
 def default_max_tokens(model: str) -> int:
     """The `max_tokens` to request when the user set none."""
     return min(DEFAULT_MAX_TOKENS, get_model(model).max_output)
+
+
+def max_tokens_for(model: str, requested: int | None) -> int:
+    """What to send as `max_tokens`: the user's value, held to a known model's output limit
+    (GLM rejects a larger one as a bad request), or the default."""
+    if requested is None:
+        return default_max_tokens(model)
+    bare = normalize_model_name(model)
+    if any(info.name == bare for info in _MODELS):
+        return min(requested, get_model(model).max_output)
+    return requested

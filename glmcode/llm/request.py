@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from glmcode.llm.catalog import default_max_tokens
+from glmcode.llm.catalog import max_tokens_for
 
 if TYPE_CHECKING:
     from glmcode.llm.client import ClientConfig
@@ -73,9 +73,7 @@ def build_body(
             body["tool_stream"] = True
         body["tools"] = [_wire_tool(t) for t in tools]
         body["tool_choice"] = "auto"
-    body["max_tokens"] = (
-        config.max_tokens if config.max_tokens is not None else default_max_tokens(config.model)
-    )
+    body["max_tokens"] = max_tokens_for(config.model, config.max_tokens)
     if config.temperature is not None:
         body["temperature"] = clamp_temperature(config.temperature)
     return body
