@@ -362,6 +362,18 @@ def test_without_a_check_one_run_that_changes_something_succeeds(fake_glm, git_r
     assert not (repo / "README.md").exists()
 
 
+def test_without_a_check_nothing_is_said_about_attempts(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+    fake = fake_glm([_write("README.md", "# calc\n"), _answer(), _write("NOTES.md", "notes\n"), _answer()])
+    text = run_glmcode(["fix", "add a README"], repo, _env(fake))
+    assert text.returncode == 0, text.stderr
+    assert "attempt" not in text.stderr, "--attempts has no effect without --check"
+    stream = run_glmcode(["fix", "-o", "stream-json", "add notes"], repo, _env(fake))
+    assert stream.returncode == 0, stream.stderr
+    types = [json.loads(line)["type"] for line in stream.stdout.splitlines()]
+    assert "attempt_started" not in types and "run_finished" in types
+
+
 def test_without_a_check_no_change_exits_4(fake_glm, git_repo: Path) -> None:
     repo = _project(git_repo)
     (repo / "task.md").write_text("explain calc.py\n")

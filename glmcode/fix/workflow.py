@@ -81,7 +81,9 @@ def _work(plan: FixPlan, make_agent: Callable[[], Agent], emit: Callable[[Event]
         if _over_budget(agent, plan.budget_usd):
             result.stopped = "budget"
             return
-        emit(AttemptStarted(number, plan.attempts))
+        if plan.check is not None:
+            # Without a check there is one run and --attempts means nothing: nothing to count.
+            emit(AttemptStarted(number, plan.attempts))
         started = time.monotonic()
         run = _run_agent(agent, prompt, emit, plan.budget_usd)
         result.error = run.error or result.error
