@@ -152,6 +152,25 @@ def test_no_apply_alone_works_in_a_worktree(fake_glm, git_repo: Path) -> None:
     assert _state(repo) == before
 
 
+def test_apply_alone_works_in_a_worktree_and_applies_a_fix(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+    fake = fake_glm([_edit("a - b", "a + b"), _answer()])
+    proc, out = _fix(repo, fake, "fix add", "--check", CHECK_ADD, "--apply")
+    assert proc.returncode == 0, proc.stderr
+    assert out["worktree"] is True and out["applied"] is True
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_apply_alone_leaves_your_files_alone_when_the_fix_fails(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+    before = _state(repo)
+    fake = fake_glm([_edit("a - b", "a * b"), _answer()])
+    proc, out = _fix(repo, fake, "fix add", "--check", CHECK_ADD, "--attempts", "1", "--apply")
+    assert proc.returncode == 3, proc.stderr
+    assert out["worktree"] is True and out["applied"] is False
+    assert _state(repo) == before
+
+
 def test_a_model_that_changes_nothing_exits_4(fake_glm, git_repo: Path) -> None:
     repo = _project(git_repo)
     fake = fake_glm([_answer("I do not see a problem."), _answer("Still none.")])
@@ -442,9 +461,11 @@ def test_outside_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
     assert "not inside a git repository" in proc.stderr
 
 
-def test_worktree_needs_a_commit(git_repo: Path) -> None:
-    proc = run_glmcode(["fix", "do it", "--worktree"], git_repo, {"ZAI_API_KEY": KEY})
+@pytest.mark.parametrize("flag", ["--worktree", "--apply", "--no-apply"])
+def test_worktree_needs_a_commit(git_repo: Path, flag: str) -> None:
+    proc = run_glmcode(["fix", "do it", flag], git_repo, {"ZAI_API_KEY": KEY})
     assert proc.returncode == 2 and "needs a commit" in proc.stderr
+    assert "--apply and --no-apply" in proc.stderr, "the message says why a worktree is needed"
 
 
 def test_missing_key_is_a_usage_error(git_repo: Path) -> None:

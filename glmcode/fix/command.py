@@ -51,7 +51,10 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
         task = read_task(options, cwd)
         repo = Repository.find(cwd)
         if options.use_worktree and repo.head is None:
-            raise UsageError("--worktree needs a commit to start from; this repository has none yet")
+            raise UsageError(
+                "--worktree (which --apply and --no-apply imply) needs a commit to start from; "
+                "this repository has none yet"
+            )
         settings = _settings(cwd, flags)
     except (UsageError, NotARepository, ConfigError) as exc:
         err.write(f"glmcode: {exc}\n")

@@ -31,13 +31,13 @@ class FixOptions:
 
     @property
     def use_worktree(self) -> bool:
-        """`--no-apply` asks for the user's files to stay as they are, which only a worktree
-        can promise."""
-        return self.worktree or self.apply is False
+        """`--apply` and `--no-apply` say what becomes of the user's files after the work, which
+        only means something when the work happens elsewhere: either one implies `--worktree`."""
+        return self.worktree or self.apply is not None
 
     @property
     def apply_after(self) -> bool:
-        return self.use_worktree and self.apply is True
+        return self.apply is True
 
 
 def validate(options: FixOptions) -> None:
