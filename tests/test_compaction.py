@@ -47,36 +47,43 @@ def _collect(gen) -> list[Event]:
 
 
 def test_passing_the_threshold_summarises_older_turns_and_keeps_the_rest(fake_glm, tmp_path: Path) -> None:
-    turns = [_look(n, usage={"prompt_tokens": 1000 + 500 * n, "completion_tokens": 10}) for n in range(1, 6)]
-    turns.append({"content": SUMMARY})
-    turns.append(_look(6, usage={"prompt_tokens": 2000, "completion_tokens": 10}))
-    turns.append({"content": "done", "usage": {"prompt_tokens": 2100, "completion_tokens": 5}})
-    fake = fake_glm(turns)
+    summarised: list[int] = []
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        if _is_summary_request(body):
+            summarised.append(len(body["messages"]))
+            return {"content": SUMMARY}
+        n = sum(1 for m in body["messages"] if m["role"] == "tool") + 1
+        return {"content": "done"} if summarised and n > 4 else _look(n)
+
+    fake = fake_glm([model] * 40)
     path = tmp_path / "s.jsonl"
-    with SessionWriter(path, session_id="s", header={"system_prompt": "You test."}) as w:
-        agent = _agent(fake, tmp_path, 4000, sink=w)
+    system = "You test. " * 3000  # most of the prompt, as a real one is
+    with SessionWriter(path, session_id="s", header={"system_prompt": system}) as w:
+        agent = _agent(fake, tmp_path, 30_000, size=2000, sink=w)
+        agent.messages[0]["content"] = system
         events = _collect(agent.run("read all the files"))
-    assert events[-1] == RunFinished("done", "done", 7, events[-1].usage, 0.0)
+    assert events[-1].status == "done" and events[-1].result == "done"
     [compacted] = [e for e in events if isinstance(e, Compacted)]
     assert compacted.summary == SUMMARY and compacted.before > compacted.after
     assert any(isinstance(e, Notice) and "older messages were replaced by a summary" in e.message for e in events)
 
-    summary_req = fake.requests[5].body
-    assert _is_summary_request(summary_req)
-    text = summary_req["messages"][1]["content"]
+    k = next(i for i, r in enumerate(fake.requests) if _is_summary_request(r.body))
+    assert 0.8 * 30_000 <= compacted.before < 30_000  # at the threshold, before the window is full
+    text = fake.requests[k].body["messages"][1]["content"]
     assert "file1:" in text and "-> look" in text and "read all the files" in text
 
-    after = fake.requests[6].body["messages"]
-    before = fake.requests[4].body["messages"]
-    assert after[0] == before[0] == {"role": "system", "content": "You test."}
+    before = fake.requests[k - 1].body["messages"]
+    after = fake.requests[k + 1].body["messages"]
+    assert after[0] == before[0]
     assert is_summary(after[1]) and SUMMARY in after[1]["content"]
     assert after[2] == {"role": "user", "content": "read all the files"}
-    # the three latest turns, word for word: two from before, and the one that passed the threshold
-    assert after[3:7] == before[6:10]
-    assert [m["role"] for m in after[7:]] == ["assistant", "tool"] and after[8]["tool_call_id"] == "c5"
+    # the three latest turns, word for word: two from the last request, and the newest one
+    assert len(after) == 3 + 6
+    assert after[3:7] == before[-4:]
+    assert [m["role"] for m in after[7:]] == ["assistant", "tool"]
     # after compaction the conversation grows by appending again
-    last = fake.requests[7].body["messages"]
-    assert last[: len(after)] == after
+    assert fake.requests[k + 2].body["messages"][: len(after)] == after
     assert replay(path).messages == agent.messages
 
 
@@ -189,3 +196,32 @@ def test_a_failed_summary_request_leaves_the_conversation_and_the_run_goes_on(fa
     assert events[-1].result == "still answered"
     assert any(isinstance(e, Notice) and "Could not compact" in e.message for e in events)
     assert not any(isinstance(e, Compacted) for e in events)
+
+
+def test_text_that_takes_more_tokens_than_estimated_still_fits_after_one_refusal(fake_glm, tmp_path: Path) -> None:
+    """Chinese text is about one token a character, three times the estimate for English: the
+    refusal teaches the agent that, and the compacted conversation then really fits."""
+    window = 150_000  # tokens; the fake counts a token for every 4 bytes, a CJK character is 3
+    refused: list[int] = []
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(body, ensure_ascii=False).encode())
+        if size // 4 > window:
+            refused.append(size)
+            return {"error": {"status": 400, "code": "1261", "message": "Prompt exceeds max length"}}
+        if sum(1 for m in body["messages"] if m["role"] == "tool") == 0:
+            return {"tool_calls": [{"name": "look", "id": f"c{n}", "arguments": {"what": f"文件{n}"}} for n in range(8)]}
+        return {"content": "读完了"}
+
+    fake = fake_glm([model] * 6)
+    client = GLMClient(ClientConfig(api_key="k", base_url=fake.base_url), sleep=lambda s: None)
+    chinese = Registry([Tool("look", "Look.", (Param("what", "string", "What."),), "read",
+                             lambda a, c: ToolResult(a["what"] + "：" + "这是一个很长的文件内容。" * 3000))])
+    runner = ToolRunner(chinese, Policy("full-auto"), ToolContext(workspace=tmp_path), None)
+    agent = Agent(client, runner, system_prompt="You test.", context_window=window, cost=lambda u: 0.0, max_output=1000)
+    events = _collect(agent.run("读所有文件"))
+    assert events[-1].status == "done" and events[-1].result == "读完了"
+    assert len(refused) == 1
+    assert agent.chars_per_token < 2
+    last = fake.requests[-1].body
+    assert len(json.dumps(last, ensure_ascii=False).encode()) // 4 <= window

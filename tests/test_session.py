@@ -114,7 +114,7 @@ def test_named_values_and_bearer_tokens_are_redacted_but_code_is_not(tmp_path: P
     assert "field(default=None)" in content
 
 
-def test_appending_after_a_cut_line_starts_a_new_line(tmp_path: Path) -> None:
+def test_appending_after_a_cut_line_drops_the_fragment(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     with _writer(path) as w:
         w.write(MessageAdded({"role": "user", "content": "hi"}))
@@ -124,7 +124,20 @@ def test_appending_after_a_cut_line_starts_a_new_line(tmp_path: Path) -> None:
         w.write(MessageAdded({"role": "user", "content": "again"}))
     state = replay(path)
     assert [m.get("content") for m in state.messages[1:]] == ["hi", "again"]
-    assert state.skipped_lines == 1 and _lines_ok(path) == 3
+    assert state.skipped_lines == 0 and _lines_ok(path) == 3
+    assert not any("cut off" in note for note in state.interrupted)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_cut_last_line_is_read_around(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    with _writer(path) as w:
+        w.write(MessageAdded({"role": "user", "content": "hi"}))
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('{"type": "mess')
+    state = replay(path)
+    assert state.messages[1:] == [{"role": "user", "content": "hi"}] and state.skipped_lines == 0
+    assert "the last line of the session file was cut off" in state.interrupted[0]
 
 
 def _lines_ok(path: Path) -> int:

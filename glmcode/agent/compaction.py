@@ -22,8 +22,9 @@ from glmcode.llm.types import ModelReply
 
 SUMMARY_HEADER = "[Summary of the earlier conversation, which was compacted to fit the context window]"
 PROMPT_FILE = Path(__file__).with_name("compaction_prompt.md")
-# Tokens are estimated from characters, on the safe side: GLM's tokenizer averages nearer 4.
-CHARS_PER_TOKEN = 3
+# Tokens are estimated from characters, on the safe side for code and English (GLM's tokenizer
+# averages nearer 4); the agent lowers it when the API counts more (Chinese text: nearer 1.3).
+CHARS_PER_TOKEN = 3.0
 KEEP_TURNS = 3  # the latest model turns kept word for word, if they fit in KEEP_SHARE
 KEEP_SHARE = 0.25
 TARGET_SHARE = 0.5  # the most the conversation may fill afterwards
@@ -60,6 +61,11 @@ def is_summary(message: dict[str, Any]) -> bool:
     return message.get("role") == "user" and str(message.get("content") or "").startswith(SUMMARY_HEADER)
 
 
+def conversation_chars(messages: Sequence[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
+    chars = sum(message_chars(m) for m in messages)
+    return chars + (len(json.dumps(tools, ensure_ascii=False)) if tools else 0)
+
+
 def message_chars(message: dict[str, Any]) -> int:
     size = len(str(message.get("content") or "")) + len(str(message.get("reasoning_content") or ""))
     for call in message.get("tool_calls") or ():
@@ -68,11 +74,12 @@ def message_chars(message: dict[str, Any]) -> int:
     return size + 16
 
 
-def estimate_tokens(messages: Sequence[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
-    chars = sum(message_chars(m) for m in messages)
-    if tools:
-        chars += len(json.dumps(tools, ensure_ascii=False))
-    return chars // CHARS_PER_TOKEN
+def estimate_tokens(
+    messages: Sequence[dict[str, Any]],
+    tools: list[dict[str, Any]] | None = None,
+    chars_per_token: float = CHARS_PER_TOKEN,
+) -> int:
+    return int(conversation_chars(messages, tools) / chars_per_token)
 
 
 def latest_prompt(messages: Sequence[dict[str, Any]]) -> int | None:
@@ -91,19 +98,22 @@ def compact(
     max_output: int,
     before: int | None = None,
     focus: str = "",
+    chars_per_token: float = CHARS_PER_TOKEN,
 ) -> Generator[Event, None, Compaction]:
     """Yields the summary request's Retrying events; returns the compacted conversation.
     Raises CompactionError when nothing can be made smaller, and the client's GLMError when
-    the summary request fails."""
-    before = estimate_tokens(messages, tools) if before is None else before
+    the summary request fails. `chars_per_token` is how many characters make a token in
+    this conversation, as far as the agent has measured it."""
+    cpt = chars_per_token
+    before = estimate_tokens(messages, tools, cpt) if before is None else before
     prompt = latest_prompt(messages)
-    cut = _cut(messages, prompt, context_window)
+    cut = _cut(messages, prompt, context_window, cpt)
     region = [i for i in range(1, cut) if i != prompt]
     if not region:
-        return _trimmed_only(messages, tools, prompt, context_window, before)
+        return _trimmed_only(messages, tools, prompt, context_window, before, cpt)
     summary, left_out, usage = yield from _summarise(
         client, [messages[i] for i in region], messages[prompt] if prompt is not None else None,
-        context_window=context_window, max_output=max_output, focus=focus,
+        context_window=context_window, max_output=max_output, focus=focus, chars_per_token=cpt,
     )
     note = f"\n\n(The {left_out} oldest messages did not fit in the summary request and are left out.)" if left_out else ""
     new = [messages[0], {"role": "user", "content": f"{SUMMARY_HEADER}\n\n{summary}{note}"}]
@@ -114,25 +124,25 @@ def compact(
         prompt_index = None if prompt is None else len(new) + prompt - cut
     tail_start = len(new)
     new.extend(messages[cut:])
-    trimmed = _fit(new, tail_start, tools, context_window)
+    trimmed = _fit(new, tail_start, tools, context_window, cpt)
     return Compaction(
-        new, summary, before, _after(before, messages, new), len(region), left_out, trimmed, prompt_index, usage
+        new, summary, before, _after(before, messages, new, cpt), len(region), left_out, trimmed, prompt_index, usage
     )
 
 
-def _after(before: int, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> int:
+def _after(before: int, old: list[dict[str, Any]], new: list[dict[str, Any]], cpt: float) -> int:
     """The new size, measured from the old one (which may come from the API's own count)."""
-    return max(0, before - estimate_tokens(old[1:]) + estimate_tokens(new[1:]))
+    return max(0, before - estimate_tokens(old[1:], None, cpt) + estimate_tokens(new[1:], None, cpt))
 
 
-def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int) -> int:
+def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int, cpt: float) -> int:
     """Where the kept turns begin: at the KEEP_TURNS-th last model turn, later if those do not
     fit in KEEP_SHARE of the window, and at the last one if nothing older would be left."""
     n = len(messages)
     starts = [i for i in range(1, n) if messages[i].get("role") == "assistant"]
     if not starts:
         return n
-    keep_chars = int(KEEP_SHARE * window * CHARS_PER_TOKEN)
+    keep_chars = int(KEEP_SHARE * window * cpt)
     suffix = [0] * (n + 1)
     for i in range(n - 1, -1, -1):
         suffix[i] = suffix[i + 1] + message_chars(messages[i])
@@ -154,12 +164,13 @@ def _summarise(
     context_window: int,
     max_output: int,
     focus: str,
+    chars_per_token: float,
 ) -> Generator[Event, None, tuple[str, int, TokenUsage]]:
     from glmcode.llm.errors import ContextTooLongError
 
     instructions = PROMPT_FILE.read_text(encoding="utf-8").strip()
     reserve = min(max_output, context_window // 4)
-    budget = (context_window - reserve - len(instructions) // CHARS_PER_TOKEN - 1024) * CHARS_PER_TOKEN
+    budget = int((context_window - reserve - len(instructions) / chars_per_token - 1024) * chars_per_token)
     names = _tool_names(old)
     for _ in range(ATTEMPTS):
         transcript, left_out = _transcript(old, names, max(budget, 4000))
@@ -258,12 +269,12 @@ def _cut_text(text: str, limit: int) -> str:
 
 
 def _fit(
-    messages: list[dict[str, Any]], start: int, tools: list[dict[str, Any]] | None, window: int
+    messages: list[dict[str, Any]], start: int, tools: list[dict[str, Any]] | None, window: int, cpt: float
 ) -> int:
     """Cuts tool results from `start` on, oldest first, until the conversation fits in
     TARGET_SHARE of the window; how many were cut."""
     target = int(TARGET_SHARE * window)
-    size = estimate_tokens(messages, tools)
+    size = estimate_tokens(messages, tools, cpt)
     trimmed: set[int] = set()
     for cap in KEPT_TOOL_CAPS:
         for i in range(start, len(messages)):
@@ -274,7 +285,7 @@ def _fit(
             if m.get("role") == "tool" and len(content) > cap:
                 shorter = _cut_text(content, cap)
                 messages[i] = {**m, "content": shorter}
-                size -= (len(content) - len(shorter)) // CHARS_PER_TOKEN
+                size -= int((len(content) - len(shorter)) / cpt)
                 trimmed.add(i)
     return len(trimmed)
 
@@ -285,11 +296,12 @@ def _trimmed_only(
     prompt: int | None,
     window: int,
     before: int,
+    cpt: float,
 ) -> Compaction:
     new = list(messages)
-    trimmed = _fit(new, 1, tools, window)
+    trimmed = _fit(new, 1, tools, window, cpt)
     if not trimmed:
         raise CompactionError(
             "there is nothing older than the latest request to summarise, and nothing in it to cut"
         )
-    return Compaction(new, "", before, _after(before, messages, new), 0, 0, trimmed, prompt)
+    return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from glmcode.agent.compaction import CHARS_PER_TOKEN, conversation_chars
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results
 from glmcode.events import (
@@ -102,6 +103,9 @@ class Agent:
         # (prompt + completion tokens of the last reply, messages up to it, the reply itself):
         # the next prompt is that much plus whatever was appended since.
         self._measured: tuple[int, int, dict[str, Any]] | None = None
+        # Characters per token in this conversation: an estimate on the safe side, lowered when
+        # the API counts more tokens than it predicts (text in Chinese, say).
+        self.chars_per_token = CHARS_PER_TOKEN
 
     def run(self, prompt: str) -> Generator[Event, None, None]:
         """Yields the run's events; each is in the session file before it is yielded.
@@ -123,8 +127,14 @@ class Agent:
         if self._measured is not None:
             tokens, upto, last = self._measured
             if upto <= len(self.messages) and self.messages[upto - 1] is last:
-                return tokens + estimate_tokens(self.messages[upto:])
-        return estimate_tokens(self.messages, self.runner.registry.schemas())
+                return tokens + estimate_tokens(self.messages[upto:], None, self.chars_per_token)
+        return estimate_tokens(self.messages, self.runner.registry.schemas(), self.chars_per_token)
+
+    def _calibrate(self, sent_chars: int, tokens: int) -> None:
+        """Learns from a request's size in characters and in tokens (counted by the API, or
+        known to be above the window when it was refused)."""
+        if sent_chars > 0 and tokens > 0:
+            self.chars_per_token = max(0.5, min(self.chars_per_token, sent_chars / tokens))
 
     def _emit(self, inner: Iterator[Event]) -> Generator[Event, None, None]:
         advance: Callable[[], Event] = lambda: next(inner)
@@ -167,13 +177,16 @@ class Agent:
                     may_compact = done is not None  # after a failed attempt, wait for the API to say
                     totals.add_compaction(done, self.cost)
                 yield TurnStarted(turn)
+                sent_chars = conversation_chars(self.messages, tools)
                 reply = yield from self._stream(tools, partial)
                 if _too_long(reply):
+                    self._calibrate(sent_chars, self.context_window)
                     done = yield from self._compact(tools, "")
                     if done is not None:
                         totals.add_compaction(done, self.cost)
                         partial = _Partial()
                         yield Retrying("the conversation did not fit the context window, so it was compacted", 0.0, 2, 2)
+                        sent_chars = conversation_chars(self.messages, tools)
                         reply = yield from self._stream(tools, partial)
                 if not isinstance(reply, ModelReply):
                     if reply is None:
@@ -187,6 +200,7 @@ class Agent:
                 yield self._append(reply.to_message())
                 partial.reply_appended = True
                 if reply.usage.prompt_tokens:
+                    self._calibrate(sent_chars, reply.usage.prompt_tokens)
                     self._measured = (
                         reply.usage.prompt_tokens + reply.usage.completion_tokens,
                         len(self.messages),
@@ -266,6 +280,7 @@ class Agent:
                 max_output=self.max_output,
                 before=self.prompt_estimate(),
                 focus=focus,
+                chars_per_token=self.chars_per_token,
             )
         except (CompactionError, GLMError) as exc:
             level = "info" if by_hand and isinstance(exc, CompactionError) else "warning"

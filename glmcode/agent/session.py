@@ -38,7 +38,7 @@ def new_session_id(now: float | None = None) -> str:
 
 class SessionWriter:
     """Appends to `path`; a new file gets the header first. An existing file (a resumed
-    session) is continued, on a fresh line if its last one was cut off."""
+    session) is continued after its last whole line."""
 
     def __init__(
         self,
@@ -54,11 +54,9 @@ class SessionWriter:
         self._pending_type = ""
         self._pending: list[str] = []
         path.parent.mkdir(parents=True, exist_ok=True)
-        cut = _ends_mid_line(path)
+        _drop_partial_line(path)
         # A lone surrogate (from undecodable bytes) must not fail the write: it becomes "?".
         self._file: IO[str] = open(path, "a", encoding="utf-8", errors="replace")
-        if cut:
-            self._file.write("\n")
         if self._file.tell() == 0:
             first = {"type": "session", "version": FORMAT_VERSION, "id": session_id}
             first.update(header or {})
@@ -108,13 +106,30 @@ class SessionWriter:
         self.close()
 
 
-def _ends_mid_line(path: Path) -> bool:
+def _drop_partial_line(path: Path) -> None:
+    """A line the process was writing when it died is cut off at its last whole line: the
+    fragment cannot be read anyway, and the records appended next must start on a line of
+    their own."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell() == 0:
-                return False
-            f.seek(-1, os.SEEK_END)
-            return f.read(1) != b"\n"
+        with open(path, "r+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(max(0, size - 1))
+            if f.read(1) == b"\n":
+                return
+            keep = 0
+            block = 64 * 1024
+            end = size
+            while end > 0:
+                start = max(0, end - block)
+                f.seek(start)
+                chunk = f.read(end - start)
+                found = chunk.rfind(b"\n")
+                if found != -1:
+                    keep = start + found + 1
+                    break
+                end = start
+            f.truncate(keep)
     except FileNotFoundError:
-        return False
+        return

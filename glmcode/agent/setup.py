@@ -159,10 +159,15 @@ def _start(ws: Workspace, resume: Replay | None) -> None:
     ws.agent.usage, ws.agent.cost_usd = resume.usage, resume.cost_usd
     for message in resume.repairs:
         ws.session.write(MessageAdded(message))
+    from glmcode.agent.recovery import remove_unfinished_writes
+
+    removed = remove_unfinished_writes(resume.messages, resume.repairs, ws.cwd)
     prompts = sum(1 for m in resume.messages if m.get("role") == "user")
     text = f"Resumed session {resume.session_id}: {len(resume.messages) - 1} messages, {prompts} prompt(s)."
     if resume.interrupted:
         text += " It was interrupted: " + "; ".join(resume.interrupted) + "."
+    if removed:
+        text += " Removed what an unfinished write left behind: " + ", ".join(removed) + "."
     notice = Notice(text, "warning" if resume.interrupted else "info")
     ws.session.write(notice)
     ws.notices.append(notice)
