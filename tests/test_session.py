@@ -71,6 +71,7 @@ def test_header_then_events_with_deltas_joined(tmp_path: Path) -> None:
         w.write(MessageAdded({"role": "assistant", "content": "Hello there"}))
         assert _lines(path)[-1]["type"] == "message"  # on disk before the next request
     records = _lines(path)
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds code and command output: the user's alone
     assert records[0] == {"type": "session", "version": 1, "id": "s1", "system_prompt": "You test.", "created": 1.0}
     assert [r["type"] for r in records[1:]] == ["session_started", "turn_started", "reasoning", "text", "message"]
     assert records[3]["text"] == "Let me think." and records[4]["text"] == "Hello there"

@@ -271,6 +271,8 @@ class Agent:
         from glmcode.agent.compaction import CompactionError, compact
         from glmcode.llm.errors import GLMError
 
+        if not by_hand:
+            yield Notice("The conversation is nearly as long as the context window allows; summarising older turns.", "info")
         try:
             result = yield from compact(
                 self.client,

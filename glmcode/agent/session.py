@@ -53,10 +53,12 @@ class SessionWriter:
         self._redactor = Redactor(redact)
         self._pending_type = ""
         self._pending: list[str] = []
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _drop_partial_line(path)
+        # Only the user may read a transcript: it holds their code and their tools' output.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         # A lone surrogate (from undecodable bytes) must not fail the write: it becomes "?".
-        self._file: IO[str] = open(path, "a", encoding="utf-8", errors="replace")
+        self._file: IO[str] = open(fd, "a", encoding="utf-8", errors="replace")
         if self._file.tell() == 0:
             first = {"type": "session", "version": FORMAT_VERSION, "id": session_id}
             first.update(header or {})
