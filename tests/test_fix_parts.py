@@ -193,6 +193,25 @@ def test_snapshot_leaves_out_ignored_scratch_and_bytecode_and_never_writes_the_i
     assert snapshot(repo.top, repo.index) == after, "the same files give the same tree"
 
 
+def test_snapshot_sees_a_same_size_edit_made_in_the_second_the_index_was_written(git_repo: Path) -> None:
+    # Fixed timestamps stand in for "all within one second"; ctime, which cannot be set, is
+    # left out of git's comparison.
+    _git(git_repo, "config", "core.trustctime", "false")
+    _commit(git_repo, {"calc.py": "a - b\n"})
+    calc, index = git_repo / "calc.py", git_repo / ".git" / "index"
+    second = 1_700_000_000
+    os.utime(calc, (second, second))
+    _git(git_repo, "add", "calc.py")
+    os.utime(index, (second, second))
+    repo = Repository.find(git_repo)
+    before = snapshot(repo.top, repo.index)
+    with open(calc, "r+") as f:  # same file, same size, same mtime: only the content tells
+        f.write("a + b\n")
+    os.utime(calc, (second, second))
+    after = snapshot(repo.top, repo.index)
+    assert [(f.path, f.status) for f in changed_files(repo.top, before, after)] == [("calc.py", "modified")]
+
+
 def test_patch_round_trip_with_modes_symlinks_and_deletions(git_repo: Path, tmp_path: Path) -> None:
     _commit(git_repo, {"keep.txt": "1\n2\n3\n", "gone.txt": "bye\n", "run.sh": "echo hi\n"})
     repo = Repository.find(git_repo)

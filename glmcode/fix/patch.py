@@ -33,7 +33,10 @@ def snapshot(top: Path, index: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="glmcode-index-") as tmp:
         temp_index = Path(tmp) / "index"
         if index.is_file():
-            shutil.copyfile(index, temp_index)
+            # The copy keeps the index's mtime: git re-reads an entry whose file is as new as
+            # the index itself. A fresh mtime would make a same-size edit made in the second
+            # the index was written look unchanged, and leave it out of the patch.
+            shutil.copy2(index, temp_index)
         pathspec = [":/", *(f":(top,glob,exclude){pattern}" for pattern in EXCLUDED)]
         git(["add", "--all", "--", *pathspec], top, index_file=temp_index)
         return git_text(["write-tree"], top, index_file=temp_index)
