@@ -214,3 +214,24 @@ def test_a_run_without_changes_takes_no_snapshot(fake_glm, tmp_path: Path) -> No
     drive(ws.agent.run("look"), lambda e: None)
     ws.session.close()
     assert replay(ws.session.path).checkpoints == []
+
+
+def test_a_file_that_became_a_folder_comes_back(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".gitignore").write_text("*.log\n")
+    (work / "x").write_text("was a file\n")
+    repo = _repo(work, tmp_path)
+    snap = repo.snapshot("s")
+    (work / "x").unlink()
+    (work / "x" / "sub").mkdir(parents=True)
+    (work / "x" / "sub" / "new.txt").write_text("new\n")
+    repo.restore(snap.tree, repo.changes(snap.tree))
+    assert (work / "x").read_text() == "was a file\n"
+
+    (work / "x").unlink()
+    (work / "x").mkdir()
+    (work / "x" / "keep.log").write_text("ignored, so unknown to the snapshot\n")
+    with pytest.raises(CheckpointError, match="x is a folder now"):
+        repo.restore(snap.tree, repo.changes(snap.tree))
+    assert (work / "x" / "keep.log").exists()

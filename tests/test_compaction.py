@@ -11,7 +11,7 @@ from glmcode.agent.loop import Agent, drive
 from glmcode.agent.session import SessionWriter
 from glmcode.agent.sessions_store import replay
 from glmcode.agent.tool_calls import ToolRunner
-from glmcode.events import Compacted, Event, Notice, Retrying, RunFinished
+from glmcode.events import Compacted, Event, Notice, Retrying
 from glmcode.llm.client import ClientConfig, GLMClient
 from glmcode.permissions import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult

@@ -232,14 +232,17 @@ class ShadowRepo:
         wanted = {c.path for c in changes if c.action != "delete"}
         entries = self._entries(tree, wanted)
         blobs = self._blobs(sorted({sha for _, sha in entries.values()}))
+        deleted = [c.path for c in changes if c.action == "delete"]
+        # Deletions first: a file may come back where a folder of new files now stands.
+        for path in deleted:
+            target = self.workspace / path
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+        self._prune_dirs(deleted, tree)
         for change in changes:
-            target = self.workspace / change.path
-            if change.action == "delete":
-                _remove(target)
-                continue
-            mode, sha = entries[change.path]
-            _write(target, blobs[sha], mode)
-        self._prune_dirs([c.path for c in changes if c.action == "delete"], tree)
+            if change.action != "delete":
+                mode, sha = entries[change.path]
+                _write(self.workspace / change.path, blobs[sha], mode, change.path)
 
     def _entries(self, tree: str, paths: Iterable[str]) -> dict[str, tuple[int, str]]:
         paths = set(paths)
@@ -298,33 +301,31 @@ def _paths(paths: list[str]) -> bytes:
     return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
 
 
-def _remove(target: Path) -> None:
-    if target.is_symlink() or target.is_file():
-        target.unlink()
-    elif target.is_dir():
-        shutil.rmtree(target)
-
-
-def _write(target: Path, data: bytes, mode: int) -> None:
+def _write(target: Path, data: bytes, mode: int, shown: str) -> None:
     from glmcode.tools.files import write_atomic
 
+    if target.is_dir() and not target.is_symlink():
+        try:
+            target.rmdir()
+        except OSError:
+            raise CheckpointError(
+                f"{shown} is a folder now, holding files the snapshot does not have; move them away and try again"
+            ) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
     if stat.S_IFMT(mode) == _SYMLINK:
-        _remove(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
         os.symlink(os.fsdecode(data), target)
         return
-    if target.is_symlink() or target.is_dir():
-        _remove(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()  # write_atomic would write through the link
     executable = bool(mode & 0o111)
     try:
         current = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
-        current = None
-    if current is None:
         write_atomic(target, data)
-        current = stat.S_IMODE(target.stat().st_mode)
         if executable:
+            current = stat.S_IMODE(target.stat().st_mode)
             os.chmod(target, current | (current & 0o444) >> 2)
         return
     if executable and not current & 0o111:

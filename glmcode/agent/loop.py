@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glmcode.agent.compaction import CHARS_PER_TOKEN, conversation_chars
+from glmcode.agent.compaction import CHARS_PER_TOKEN, conversation_chars, estimate_tokens
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results
 from glmcode.events import (
@@ -122,8 +122,6 @@ class Agent:
     def prompt_estimate(self) -> int:
         """The next request's prompt in tokens: as measured by the last reply plus what came
         after it, or estimated from the characters when there is no measure."""
-        from glmcode.agent.compaction import estimate_tokens
-
         if self._measured is not None:
             tokens, upto, last = self._measured
             if upto <= len(self.messages) and self.messages[upto - 1] is last:
@@ -173,17 +171,15 @@ class Agent:
                 turn += 1
                 partial = _Partial()
                 if may_compact and self.prompt_estimate() >= self.compact_threshold * self.context_window:
-                    done = yield from self._compact(tools, "")
+                    done = yield from self._compact(tools, "", totals)
                     may_compact = done is not None  # after a failed attempt, wait for the API to say
-                    totals.add_compaction(done, self.cost)
                 yield TurnStarted(turn)
                 sent_chars = conversation_chars(self.messages, tools)
                 reply = yield from self._stream(tools, partial)
                 if _too_long(reply):
                     self._calibrate(sent_chars, self.context_window)
-                    done = yield from self._compact(tools, "")
+                    done = yield from self._compact(tools, "", totals)
                     if done is not None:
-                        totals.add_compaction(done, self.cost)
                         partial = _Partial()
                         yield Retrying("the conversation did not fit the context window, so it was compacted", 0.0, 2, 2)
                         sent_chars = conversation_chars(self.messages, tools)
@@ -260,12 +256,12 @@ class Agent:
 
     def _compact_now(self, focus: str) -> Iterator[Event]:
         try:
-            yield from self._compact(self.runner.registry.schemas() or None, focus, by_hand=True)
+            yield from self._compact(self.runner.registry.schemas() or None, focus, _Totals(), by_hand=True)
         except KeyboardInterrupt:
             yield Notice("Compaction interrupted; the conversation is unchanged.", "info")
 
     def _compact(
-        self, tools: list[dict[str, Any]] | None, focus: str, *, by_hand: bool = False
+        self, tools: list[dict[str, Any]] | None, focus: str, totals: _Totals, *, by_hand: bool = False
     ) -> Generator[Event, None, Compaction | None]:
         """Replaces older turns by a summary; None (and a notice) when that cannot be done."""
         from glmcode.agent.compaction import CompactionError, compact
@@ -293,7 +289,7 @@ class Agent:
         if result.prompt_index is not None:
             self._prompt_index = result.prompt_index
         if result.usage.prompt_tokens or result.usage.completion_tokens:
-            yield self._account(result.usage, _Totals())
+            yield self._account(result.usage, totals)
         yield Compacted(result.before, result.after, result.summary, result.messages[1:])
         yield Notice(describe_compaction(result), "info")
         return result
@@ -392,10 +388,6 @@ class _Totals:
 
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float = 0.0
-
-    def add_compaction(self, done: Compaction | None, cost: Callable[[TokenUsage], float]) -> None:
-        if done is not None:
-            self.usage, self.cost = self.usage + done.usage, self.cost + cost(done.usage)
 
     def finished(self, status: str, result: str, turns: int) -> RunFinished:
         return RunFinished(status, result, turns, self.usage, self.cost)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from glmcode.agent.compaction import is_summary
 from glmcode.events import TokenUsage
 
 INTERRUPTED_RESULT = (
