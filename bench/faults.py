@@ -272,22 +272,22 @@ def server_down(lab: Lab) -> Outcome:
 
 
 def read_timeout(lab: Lab) -> Outcome:
-    out = Outcome("no first byte within the read timeout (1 s)", "retried")
-    lab.config("timeout = 1\n")
-    with FakeGLM([{**DONE, "first_byte_delay": 5}, DONE]) as fake:
+    out = Outcome("no first byte within the read timeout (2 s)", "retried")
+    lab.config("timeout = 2\n")
+    with FakeGLM([{**DONE, "first_byte_delay": 30}, DONE]) as fake:
         proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
     reasons = [e["reason"] for e in events(proc.stdout) if e["type"] == "retrying"]
     out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
     if out.check(any("read timeout" in r for r in reasons), f"no read-timeout retry: {reasons}"):
-        out.seen.append("timed out after 1 s, retried")
+        out.seen.append("timed out after 2 s, retried")
     check_resumable(lab, out)
     return out
 
 
 def stalled_stream(lab: Lab) -> Outcome:
     out = Outcome("a stream that stalls mid-reply past the read timeout", "retried")
-    lab.config("timeout = 1\n")
-    with FakeGLM([{"content": ["Half ", "an ", "answer"], "delay": 5}, DONE]) as fake:
+    lab.config("timeout = 2\n")
+    with FakeGLM([{"content": ["Half ", "an ", "answer"], "delay": 30}, DONE]) as fake:
         proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
     reasons = [e["reason"] for e in events(proc.stdout) if e["type"] == "retrying"]
     out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
