@@ -43,6 +43,7 @@ def build_app() -> Any:
         invoke_without_command=True,
         context_settings={"help_option_names": ["-h", "--help"]},
         help="glmcode: a terminal coding agent for GLM-4.6.",
+        epilog="`glmcode [PROMPT]` opens the interactive session; `glmcode -c` continues the latest one.",
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
     )
