@@ -99,6 +99,14 @@ def test_a_background_child_holding_the_output_does_not_delay_the_result(tmp_pat
     assert wait_for_lock(lock) < 10, "a child the check left behind is killed with it"
 
 
+def test_what_the_check_leaves_running_gets_sigterm_first(tmp_path: Path) -> None:
+    # The background shell says it is ready (its trap set) before the check exits.
+    command = "mkfifo ready; (trap 'echo term > term.txt; exit' TERM; echo > ready; sleep 60 & wait) & read < ready"
+    result = run_check(command, tmp_path, timeout=30)
+    assert result.passed, result.output
+    assert (tmp_path / "term.txt").read_text() == "term\n", "it could clean up before it went"
+
+
 def test_tail_cuts_at_a_line_and_says_so() -> None:
     text = "".join(f"line {n}\n" for n in range(1000))
     cut = tail(text, 100)

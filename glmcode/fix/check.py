@@ -6,13 +6,13 @@ keeps the pipe open after a timeout) can never make glmcode wait for it.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from glmcode.tools import processes
 
 MODEL_TAIL_CHARS = 12_000
 REPORT_TAIL_CHARS = 4_000
@@ -43,38 +43,20 @@ def run_check(command: str, cwd: Path, timeout: float) -> CheckResult:
     # Bytecode the check wrote would record the source's mtime in whole seconds and its size:
     # an edit made within the same second that keeps the size (`a - b` to `a + b`) would then
     # run the old code on the next check.
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        timed_out = False
+        proc = processes.start(["bash", "-c", command], cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            ending = processes.wait(proc, timeout)
         finally:
             # Whatever the check left running in its group goes with it: the work tree may be
             # about to disappear, and a stray server would hold its port for the next attempt.
-            _kill_group(proc.pid)
-            proc.wait()
+            processes.kill_group(proc)
         out.seek(0)
         output = out.read().decode("utf-8", errors="replace")
     duration = time.monotonic() - started
+    timed_out = ending == "timed_out"
     return CheckResult(command, None if timed_out else proc.returncode, output, duration, timed_out)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def tail(text: str, limit: int) -> str:

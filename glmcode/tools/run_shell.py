@@ -1,12 +1,11 @@
-"""The run_shell tool: a bash command in the workspace, in its own process group so that a
-timeout, a cancel or Ctrl-C can kill everything it started."""
+"""The run_shell tool: a bash command in the workspace, in its own process group so that
+a timeout, a cancel or Ctrl-C can kill everything it started (see `processes`)."""
 
 from __future__ import annotations
 
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import time
 from collections import deque
@@ -14,15 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glmcode.tools import processes
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.truncate import MAX_CHARS, head_tail
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 600.0
-# How often the wait loop looks at the cancel flag and the clock.
-POLL_SECONDS = 0.05
-# After SIGTERM, how long the group gets to exit before SIGKILL.
-KILL_GRACE = 1.0
 # After the shell exits, how long to keep reading from background processes that still hold
 # its output pipes before returning without them.
 DRAIN_GRACE = 0.5
@@ -136,17 +132,10 @@ def _render(notes: list[str], stdout: str, stderr: str) -> str:
 def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcome:
     """Runs `command` and waits for it, killing its process group on timeout, on
     `ctx.cancel` or on KeyboardInterrupt (re-raised once the group is gone)."""
-    env = {**os.environ, **PAGER_OFF}
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            [*_shell(), command],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        proc = processes.start(
+            [*_shell(), command], cwd, env=PAGER_OFF, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     except OSError as exc:
         raise ToolError(f"run_shell: could not start the shell: {exc}") from exc
@@ -156,12 +145,24 @@ def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcom
         for fd in streams:
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ)
+
+        def read_while_waiting(seconds: float) -> None:
+            if sel.get_map():
+                _read_ready(sel, streams, seconds)
+            else:
+                try:
+                    proc.wait(timeout=seconds)
+                except subprocess.TimeoutExpired:
+                    pass
+
         try:
-            ending = _wait(proc, sel, streams, started + timeout, ctx)
-            if ending in ("timed_out", "cancelled"):
-                _kill_group(proc)
+            ending = processes.wait(proc, timeout, cancel=ctx.cancel, idle=read_while_waiting)
+            if ending == "exited":
+                ending = _drain(sel, streams)
+            else:
+                processes.kill_group(proc)
         except KeyboardInterrupt:
-            _kill_group(proc)
+            processes.kill_group(proc)
             raise
         finally:
             _read_ready(sel, streams, 0)
@@ -178,38 +179,16 @@ def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcom
     )
 
 
-def _wait(
-    proc: subprocess.Popen[bytes],
-    sel: selectors.BaseSelector,
-    streams: dict[int, Capture],
-    deadline: float,
-    ctx: ToolContext,
-) -> str:
-    """Reads output until the shell has exited and its pipes are closed. Says how the wait
-    ended: "exited", "detached" (the shell exited, background processes still hold its
-    output), "timed_out" or "cancelled"."""
-    exited_at: float | None = None
-    while True:
-        if ctx.cancel.is_set():
-            return "cancelled"
-        now = time.monotonic()
-        if now >= deadline:
-            return "timed_out"
-        wait = min(POLL_SECONDS, deadline - now)
-        if sel.get_map():
-            _read_ready(sel, streams, wait)
-            if proc.poll() is not None:
-                exited_at = exited_at or time.monotonic()
-                if not sel.get_map():
-                    return "exited"
-                if time.monotonic() - exited_at >= DRAIN_GRACE:
-                    return "detached"
-        else:
-            try:
-                proc.wait(timeout=wait)
-                return "exited"
-            except subprocess.TimeoutExpired:
-                continue
+def _drain(sel: selectors.BaseSelector, streams: dict[int, Capture]) -> str:
+    """After the shell has exited, reads its output to the end: "exited", or "detached" when
+    background processes still hold the pipes open after DRAIN_GRACE."""
+    give_up = time.monotonic() + DRAIN_GRACE
+    while sel.get_map():
+        left = give_up - time.monotonic()
+        if left <= 0:
+            return "detached"
+        _read_ready(sel, streams, left)
+    return "exited"
 
 
 def _read_ready(sel: selectors.BaseSelector, streams: dict[int, Capture], wait: float) -> None:
@@ -226,61 +205,6 @@ def _read_ready(sel: selectors.BaseSelector, streams: dict[int, Capture], wait: 
                 sel.unregister(fd)
                 break
             streams[fd].add(chunk)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the whole group, then SIGKILL to whatever is still alive after the grace;
-    returns once the group is gone (or, for processes that cannot die at once, after a
-    second grace)."""
-    pgid = proc.pid  # start_new_session makes the shell the leader of its own group
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        _signal_group(pgid, sig)
-        if _group_gone_within(proc, pgid, KILL_GRACE):
-            break
-    proc.wait()
-
-
-def _group_gone_within(proc: subprocess.Popen[bytes], pgid: int, seconds: float) -> bool:
-    give_up = time.monotonic() + seconds
-    while True:
-        proc.poll()  # reap the shell, or it would count as alive
-        if not _group_alive(pgid):
-            return True
-        if time.monotonic() >= give_up:
-            return False
-        time.sleep(POLL_SECONDS / 5)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # The group may hold only zombies: orphans whose new parent has not reaped them yet.
-    # They are dead already; waiting for them would only spend the whole grace.
-    proc_dir = Path("/proc")
-    if not proc_dir.is_dir():
-        return True
-    for entry in os.scandir(proc_dir):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
-    return False
 
 
 def _shell() -> list[str]:
