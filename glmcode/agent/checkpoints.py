@@ -152,7 +152,9 @@ class ShadowRepo:
             return
         newest = max(others, key=lambda p: p.stat().st_mtime)
         try:
-            shutil.copyfile(newest, self.index)
+            # With its time kept: git trusts an entry's stat data only if the file changed before
+            # the index was written, and a copy made now would claim a later time.
+            shutil.copy2(newest, self.index)
         except OSError:
             self.index.unlink(missing_ok=True)
 
