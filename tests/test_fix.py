@@ -369,6 +369,17 @@ def test_a_check_that_already_passes_means_nothing_to_fix(fake_glm, git_repo: Pa
     assert (repo / "fix.diff").read_bytes() == b""
 
 
+def test_the_check_and_the_agents_commands_do_not_see_the_api_key(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+    fake = fake_glm([_shell('echo "[$ZAI_API_KEY]" > seen.txt'), _answer()])
+    check = 'echo "[$ZAI_API_KEY][$GLMCODE_API_KEY]"; test -f seen.txt'
+    proc, out = _fix(repo, fake, "write seen.txt", "--check", check)
+    assert proc.returncode == 0, proc.stderr
+    assert out["initial_check"]["output_tail"] == "[][]\n"
+    assert (repo / "seen.txt").read_text() == "[]\n"
+    assert KEY not in json.dumps(out) and KEY not in json.dumps(fake.requests[-1].body)
+
+
 def test_without_a_check_one_run_that_changes_something_succeeds(fake_glm, git_repo: Path) -> None:
     repo = _project(git_repo)
     fake = fake_glm([_write("README.md", "# calc\n"), _answer("Added a README.")])

@@ -17,7 +17,7 @@ import pytest
 
 from glmcode.events import TokenUsage
 from glmcode.fix.check import CheckResult, run_check, tail
-from glmcode.fix.git import NotARepository, Repository
+from glmcode.fix.git import NotARepository, Repository, git_text
 from glmcode.fix.outcome import EXIT_CODES, decide
 from glmcode.fix.patch import FileChange, apply, changed_files, diff, snapshot
 from glmcode.fix.prompts import fenced_tail, first_prompt, retry_prompt
@@ -60,6 +60,20 @@ def test_check_writes_no_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_check_runs_in_bash_in_the_given_folder(tmp_path: Path) -> None:
     result = run_check("[[ -n $BASH_VERSION ]] && pwd", tmp_path, timeout=10)
     assert result.passed and result.output.strip() == str(tmp_path)
+
+
+def test_the_check_does_not_see_the_api_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
+    monkeypatch.setenv("GLMCODE_API_KEY", "glmcode-secret")
+    result = run_check('echo "[$ZAI_API_KEY][$GLMCODE_API_KEY]"', tmp_path, timeout=10)
+    assert result.output == "[][]\n"
+
+
+def test_git_does_not_see_the_api_key(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Repository configuration can make git run commands (filters, fsmonitor, aliases).
+    monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
+    out = git_text(["-c", "alias.key=!echo \"[$ZAI_API_KEY]\"", "key"], git_repo)
+    assert out == "[]"
 
 
 def lock_holder(lock: Path) -> str:

@@ -6,6 +6,8 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from glmcode.tools import processes
 
 
@@ -96,3 +98,21 @@ def test_kill_group_after_a_clean_exit_takes_what_the_command_left_running(tmp_p
     assert not _dead(child)
     processes.kill_group(proc, grace=30)
     assert _dead(child)
+
+
+def test_the_api_key_variables_are_left_out_of_every_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
+    monkeypatch.setenv("GLMCODE_API_KEY", "glmcode-secret")
+    monkeypatch.setenv("ZAI_BASE_URL", "http://127.0.0.1:9/")
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        proc = processes.start(["bash", "-c", 'echo "[$ZAI_API_KEY][$GLMCODE_API_KEY][$ZAI_BASE_URL]"'], tmp_path,
+                               env={"ZAI_API_KEY": "given-back"}, stdout=f)
+        assert processes.wait(proc, 30) == "exited"
+    assert out.read_text() == "[][][http://127.0.0.1:9/]\n"
+
+
+def test_the_key_variables_are_those_the_configuration_reads() -> None:
+    from glmcode.config import ENV_VARS
+
+    assert {name for names, field in ENV_VARS if field == "api_key" for name in names} == set(processes.KEY_VARIABLES)

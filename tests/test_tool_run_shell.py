@@ -69,6 +69,13 @@ def test_runs_in_the_workspace_with_pagers_off_and_stdin_closed(ctx: ToolContext
     assert (ctx.workspace / "made.txt").read_text() == "made\n"
 
 
+def test_the_api_key_is_not_in_the_commands_environment(ctx: ToolContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
+    monkeypatch.setenv("GLMCODE_API_KEY", "glmcode-secret")
+    result = run(ctx, 'echo "[$ZAI_API_KEY][$GLMCODE_API_KEY]"; env | grep -c secret')
+    assert result.output.splitlines()[1:4] == ["<stdout>", "[][]", "0"]
+
+
 def test_model_sees_head_and_tail_while_output_stays_whole(ctx: ToolContext) -> None:
     result = run(ctx, "seq 1 1000")
     assert result.output.splitlines()[2:-1] == [str(n) for n in range(1, 1001)]

@@ -6,10 +6,11 @@ stat data, and hooks are switched off so a worktree checkout runs nothing of the
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from glmcode.tools.processes import child_env
 
 
 class GitError(Exception):
@@ -28,9 +29,9 @@ def git(
     input: bytes | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    env = dict(os.environ)
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    env["GIT_TERMINAL_PROMPT"] = "0"
+    # Repository configuration can make git run commands (filters, fsmonitor): they get the
+    # same environment as any other command glmcode starts, without the API key.
+    env = child_env({"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
     env.pop("GIT_INDEX_FILE", None)
     if index_file is not None:
         env["GIT_INDEX_FILE"] = str(index_file)
