@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         sys.stdout.write(f"glmcode {__version__}\n")
         return 0
-    if not any(a in SUBCOMMANDS for a in args) and not any(a in ("-h", "--help") for a in args):
+    if _first_word(args) not in SUBCOMMANDS and not any(a in ("-h", "--help") for a in args):
         args = ["chat", *args]  # `glmcode` and `glmcode "prompt"` open the interactive session
     app = build_app()
     try:
@@ -29,6 +29,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+# Options of the interactive session that take a value, so the value is not read as a command.
+_VALUE_OPTIONS = frozenset(
+    {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens"}
+)
+
+
+def _first_word(args: list[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value: the command name,
+    or the first prompt (`glmcode "explain config"` is a prompt, not the `config` command)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _VALUE_OPTIONS
+        else:
+            return arg
+    return None
 
 
 def build_app() -> Any:
@@ -74,7 +94,7 @@ def build_app() -> Any:
         prompt: str = typer.Argument(..., help="What to do; '-' reads it from standard input."),
         output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
-        max_turns: int = typer.Option(None, "--max-turns", help="Stop after this many model requests."),
+        max_turns: int = typer.Option(None, "--max-turns", min=1, help="Stop after this many model requests."),
         resume: str = typer.Option(None, "--resume", help="Continue this session (an id, its start, or a number from `glmcode sessions`)."),
         model: str = model_opt,
         provider: str = provider_opt,

@@ -216,3 +216,35 @@ def test_the_key_never_reaches_the_model_or_the_output(fake_glm, tmp_path: Path,
     assert KEY not in proc.stdout + proc.stderr
     sent = json.dumps(fake.requests[1].body)
     assert KEY not in sent and "[redacted]" in sent
+
+
+def test_max_turns_must_be_positive(tmp_path: Path) -> None:
+    assert run_glmcode(["exec", "--max-turns", "0", "hi"], tmp_path).returncode == 2
+
+
+def test_a_prompt_that_names_a_command_is_still_a_prompt() -> None:
+    from glmcode.cli import _first_word
+
+    assert _first_word(["explain", "config"]) == "explain"
+    assert _first_word(["--model", "exec", "config"]) == "config"
+    assert _first_word(["-C", "/tmp", "exec", "hi"]) == "exec"
+    assert _first_word(["--full-auto"]) is None
+
+
+def test_an_unusable_state_folder_is_a_message_not_a_traceback(fake_glm, tmp_path: Path) -> None:
+    fake = fake_glm([{"content": "never"}])
+    blocker = tmp_path / "state-is-a-file"
+    blocker.write_text("")
+    proc = run_glmcode(["exec", "hi"], tmp_path, {**_env(fake), "XDG_STATE_HOME": str(blocker)})
+    assert proc.returncode == 1
+    assert "cannot open the session file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_verbose_progress_keeps_retries_on_their_own_line(fake_glm, tmp_path: Path) -> None:
+    fake = fake_glm([{"content": "alpha beta gamma delta", "cut_after": 3}, {"content": "alpha beta gamma delta"}])
+    proc = run_glmcode(["exec", "-v", "hi"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    retry = next(line for line in proc.stderr.splitlines() if "retrying" in line)
+    assert retry.startswith("glmcode: ")
+    quiet = run_glmcode(["exec", "hi"], tmp_path, _env(fake_glm([{"content": "a b c", "cut_after": 2}, {"content": "a b c"}])))
+    assert quiet.stdout == "a b c\n" and "retrying" not in quiet.stderr

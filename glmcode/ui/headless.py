@@ -27,13 +27,12 @@ from glmcode.events import (
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
-    TurnStarted,
 )
 
 EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "interrupted": 130}
 HEADLESS_HINT = (
     "To allow it: --full-auto, or an allow rule under [permissions] in your user config "
-    "(or in .glmcode/config.toml once you have run `glmcode trust`); see docs/permissions.md."
+    "(or in .glmcode/config.toml once you have run `glmcode trust`)."
 )
 
 
@@ -84,7 +83,12 @@ def exec_command(
         except SessionNotFound as exc:
             err.write(f"glmcode: {exc}\n")
             return 2
-    ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
+    try:
+        ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
+    except OSError as exc:
+        # The state folder (sessions) is unusable: a file where a folder should be, no space.
+        err.write(f"glmcode: cannot open the session file: {exc.strerror or exc} ({exc.filename})\n")
+        return 1
     out = sys.stdout
     if output_format == "text":
         renderer: Renderer = TextRenderer(out, err, verbose=verbose)
@@ -108,12 +112,16 @@ class Renderer:
 
 
 class TextRenderer(Renderer):
+    """The answer on stdout; progress (reasoning, tool calls, retries) on stderr when stderr is
+    a terminal or with --verbose; warnings and errors on stderr always."""
+
     def __init__(self, out: IO[str], err: IO[str], *, verbose: bool) -> None:
         self.out, self.err = out, err
         self.stream_answer = out.isatty()
         self.progress = verbose or err.isatty()
         self.dim = err.isatty()
-        self._line_open = False
+        self._out_open = False  # the last thing written to stdout did not end a line
+        self._err_open = False  # likewise for stderr
         self._in_reasoning = False
 
     def handle(self, event: Event) -> None:
@@ -122,42 +130,46 @@ class TextRenderer(Renderer):
             if self.stream_answer:
                 self.out.write(event.text)
                 self.out.flush()
-                self._line_open = not event.text.endswith("\n")
+                self._out_open = not event.text.endswith("\n")
             elif self.progress:
-                self.err.write(event.text)
+                self._stream_err(event.text)
         elif isinstance(event, ReasoningDelta):
             if self.progress:
                 if not self._in_reasoning:
                     self._in_reasoning = True
-                    self._say("\x1b[2m" if self.dim else "", end="")
-                self.err.write(event.text)
-                self.err.flush()
-        elif isinstance(event, TurnStarted):
-            self._line_open = False
+                    if self.dim:
+                        self.err.write("\x1b[2m")
+                self._stream_err(event.text)
         elif isinstance(event, TurnFinished):
             self._end_reasoning()
-            if self._line_open:
-                self.out.write("\n")
-                self.out.flush()
-                self._line_open = False
+            self._end_out_line()
+            if self._err_open:
+                self._say("")
         elif isinstance(event, ToolCallStarted):
             if self.progress:
                 self._say(f"-> {event.name} {_summary(event.arguments)}")
         elif isinstance(event, ToolCallFinished):
-            if self.progress or event.is_error:
+            if self.progress:
                 first = event.output.strip().splitlines()[0] if event.output.strip() else ""
                 mark = "error" if event.is_error else "ok"
-                self._say(f"   {mark}: {first[:200]}")
+                self._say(f"   {event.name} {mark}: {first[:200]}")
         elif isinstance(event, Retrying):
-            self._say(f"glmcode: {event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})")
+            if self.progress:
+                self._end_reasoning()
+                self._end_out_line()
+                self._say(f"glmcode: {event.reason}; retrying in {event.wait:.1f}s "
+                          f"(attempt {event.attempt} of {event.max_attempts})")
         elif isinstance(event, Notice):
+            self._end_out_line()
             self._say(f"glmcode: {event.message}")
         elif isinstance(event, Error):
             self._end_reasoning()
+            self._end_out_line()
             self._say(f"glmcode: error: {event.message}" + (f"\n{event.hint}" if event.hint else ""))
         elif isinstance(event, RunFinished):
             self.status = event.status
             self._end_reasoning()
+            self._end_out_line()
             if not self.stream_answer and event.result:
                 self.out.write(event.result.strip("\n") + "\n")
                 self.out.flush()
@@ -166,14 +178,32 @@ class TextRenderer(Renderer):
             elif event.status == "interrupted":
                 self._say("glmcode: interrupted")
 
+    def _stream_err(self, text: str) -> None:
+        self.err.write(text)
+        self.err.flush()
+        self._err_open = not text.endswith("\n")
+
+    def _end_out_line(self) -> None:
+        if self._out_open:
+            self.out.write("\n")
+            self.out.flush()
+            self._out_open = False
+
     def _end_reasoning(self) -> None:
         if self._in_reasoning:
             self._in_reasoning = False
-            self._say("\x1b[0m" if self.dim else "")
+            if self.dim:
+                self.err.write("\x1b[0m")
+            if self._err_open:
+                self._say("")
 
-    def _say(self, text: str, end: str = "\n") -> None:
-        self.err.write(text + end)
+    def _say(self, text: str) -> None:
+        """One whole line on stderr, on a line of its own."""
+        if self._err_open and text:
+            self.err.write("\n")
+        self.err.write(text + "\n")
         self.err.flush()
+        self._err_open = False
 
 
 class JsonRenderer(Renderer):
