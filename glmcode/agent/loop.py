@@ -36,6 +36,7 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
+from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
 from glmcode.llm.types import ModelReply
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from glmcode.llm.errors import GLMError
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
-DEFAULT_MAX_OUTPUT = 32_768
 CHANGING_KINDS = frozenset({"edit", "shell"})
 
 
@@ -82,7 +82,7 @@ class Agent:
         sink: EventSink | None = None,
         messages: list[dict[str, Any]] | None = None,
         compact_threshold: float = DEFAULT_COMPACT_THRESHOLD,
-        max_output: int = DEFAULT_MAX_OUTPUT,
+        max_output: int = DEFAULT_MAX_TOKENS,
         loop_guard: LoopGuard | None = None,
         before_changes: Callable[[int], Iterable[Event]] | None = None,
     ) -> None:

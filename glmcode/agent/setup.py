@@ -53,7 +53,7 @@ def open_workspace(
     `checkpoints`: snapshot the workspace before each run's changes, for /undo and /rewind;
     by default on when someone is there to approve calls (an interactive session)."""
     from glmcode.agent.context import build_system_prompt
-    from glmcode.llm.catalog import default_max_tokens, get_model
+    from glmcode.llm.catalog import get_model, max_tokens_for
     from glmcode.llm.client import ClientConfig, GLMClient
     from glmcode.paths import config_dir
     from glmcode.permissions import Policy
@@ -98,7 +98,7 @@ def open_workspace(
         sink=session,
         messages=messages,
         compact_threshold=settings.compact_threshold,
-        max_output=settings.max_tokens or default_max_tokens(settings.model),
+        max_output=max_tokens_for(settings.model, settings.max_tokens),
     )
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
     ws = Workspace(agent, session, settings, cwd, started, env)
