@@ -8,8 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from glmcode.llm.errors import redact
+
 MARK = "[redacted]"
-MIN_KNOWN = 8
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
@@ -40,21 +41,15 @@ _ASSIGNED = re.compile(
 
 
 class Redactor:
-    """Replaces secrets in text. `known` are exact values (the API key) always replaced; a
-    Z.ai key `<id>.<secret>` also has each half replaced, since a server may quote one. Values
-    shorter than MIN_KNOWN are too likely to occur in ordinary text to be worth replacing."""
+    """Replaces secrets in text: the `known` exact values (the API key, see
+    `glmcode.llm.errors.redact`) and anything shaped like a credential."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
-        values: set[str] = set()
-        for secret in known:
-            values.add(secret)
-            values.update(secret.split("."))
-        self._known = tuple(sorted((v for v in values if len(v) >= MIN_KNOWN), key=len, reverse=True))
+        self._known = tuple(k for k in known if k)
 
     def text(self, text: str) -> str:
         for secret in self._known:
-            if secret in text:
-                text = text.replace(secret, MARK)
+            text = redact(text, secret)
         if "PRIVATE KEY-----" in text:
             text = _PRIVATE_KEY.sub(MARK, text)
         text = _TOKENS.sub(MARK, text)
