@@ -437,6 +437,29 @@ def test_the_agent_runs_in_full_auto(fake_glm, git_repo: Path) -> None:
     assert (repo / "made.txt").read_text() == "made\n"
 
 
+def test_fix_opens_the_agent_without_a_hint_for_approvals(fake_glm, git_repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # Nothing asks for approval in full-auto, so a hint on how to approve could never show.
+    import glmcode.agent.setup as setup
+    from glmcode.fix import FixOptions, fix_command
+
+    repo = _project(git_repo)
+    fake = fake_glm([_write("README.md", "# calc\n"), _answer()])
+    for name, value in _env(fake).items():
+        monkeypatch.setenv(name, value)
+    opened: list[dict] = []
+    real = setup.open_workspace
+
+    def open_workspace(*args, **kwargs):
+        opened.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(setup, "open_workspace", open_workspace)
+    assert fix_command(FixOptions(task="add a README", output_format="json"), {}, cd=str(repo)) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "fixed"
+    assert [kwargs.get("headless_hint", "") for kwargs in opened] == [""]
+
+
 def test_stream_json_shows_checks_and_agent_events_then_the_result(fake_glm, git_repo: Path) -> None:
     repo = _project(git_repo)
     fake = fake_glm([_edit("a - b", "a + b"), _answer()])

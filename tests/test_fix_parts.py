@@ -195,6 +195,15 @@ def test_exit_codes_follow_the_design() -> None:
                           "no_change": 4, "turn_limit": 5, "budget_limit": 5, "interrupted": 130}
 
 
+def test_exit_codes_mean_what_they_mean_for_exec() -> None:
+    from glmcode.ui.headless import EXIT_CODES as EXEC
+
+    assert {EXIT_CODES[s] for s in ("fixed", "already_passing")} == {EXEC["done"]}
+    assert {EXIT_CODES[s] for s in ("turn_limit", "budget_limit")} == {EXEC["max_turns"]}
+    assert (EXIT_CODES["error"], EXIT_CODES["interrupted"]) == (EXEC["error"], EXEC["interrupted"])
+    assert not {EXIT_CODES[s] for s in ("usage", "still_failing", "no_change")} & set(EXEC.values())
+
+
 # Snapshots, patches and the worktree
 
 

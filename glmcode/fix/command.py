@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from glmcode.fix.git import GitError, NotARepository, Repository
 from glmcode.fix.options import FixOptions, UsageError, read_task, resolve, validate
-from glmcode.fix.outcome import decide
+from glmcode.fix.outcome import EXIT_CODES, decide
 from glmcode.fix.patch import apply, changed_files, diff, snapshot
 from glmcode.fix.report import FixReport
 from glmcode.fix.view import FixView
@@ -30,12 +30,6 @@ if TYPE_CHECKING:
     from glmcode.agent.loop import Agent
     from glmcode.agent.setup import Workspace
     from glmcode.config import Settings
-
-HEADLESS_HINT = (
-    "glmcode fix runs in full-auto mode and cannot ask; a refused call was stopped by a deny "
-    "rule or by path confinement (allow another folder with --add-dir; see docs/permissions.md)."
-)
-
 
 def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -> int:
     from glmcode.config import ConfigError
@@ -58,10 +52,10 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
         settings = _settings(cwd, flags)
     except (UsageError, NotARepository, ConfigError) as exc:
         err.write(f"glmcode: {exc}\n")
-        return 2
+        return EXIT_CODES["usage"]
     except GitError as exc:
         err.write(f"glmcode: {exc}\n")
-        return 1
+        return EXIT_CODES["error"]
     for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
 
@@ -179,9 +173,8 @@ class _FixRun:
     def _open_agent(self, work_cwd: Path) -> Agent:
         from glmcode.agent.setup import open_workspace
 
-        self.workspace = open_workspace(
-            self.settings, work_cwd, approver=None, max_turns=self.options.max_turns, headless_hint=HEADLESS_HINT
-        )
+        # In full-auto nothing is left to ask about, so there is no hint on how to approve.
+        self.workspace = open_workspace(self.settings, work_cwd, approver=None, max_turns=self.options.max_turns)
         self.report.session_id = self.workspace.started.session_id
         self.view.handle(self.workspace.started)
         return self.workspace.agent

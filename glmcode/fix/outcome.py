@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from glmcode.fix.workflow import WorkResult
+from glmcode.ui.headless import EXIT_CODES as RUN_EXIT_CODES
 
+# Codes that mean what they mean for `glmcode exec` come from exec's table; 2, 3 and 4 are
+# fix's own.
 EXIT_CODES = {
-    "fixed": 0,
-    "already_passing": 0,
-    "error": 1,
+    "fixed": RUN_EXIT_CODES["done"],
+    "already_passing": RUN_EXIT_CODES["done"],
+    "error": RUN_EXIT_CODES["error"],
     "usage": 2,
     "still_failing": 3,
     "no_change": 4,
-    "turn_limit": 5,
-    "budget_limit": 5,
-    "interrupted": 130,
+    "turn_limit": RUN_EXIT_CODES["max_turns"],
+    "budget_limit": RUN_EXIT_CODES["max_turns"],
+    "interrupted": RUN_EXIT_CODES["interrupted"],
 }
 
 
