@@ -115,8 +115,8 @@ class BadRequestError(GLMError):
 class ContextTooLongError(GLMError):
     kind = "context_too_long"
     default_hint = (
-        "The conversation no longer fits in the model's context window; compact it or start a "
-        "new session."
+        "The conversation no longer fits in the model's context window, even summarised; start "
+        "a new session, or ask for less at once (a smaller file, a narrower search)."
     )
 
 
