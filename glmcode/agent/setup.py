@@ -8,11 +8,12 @@ with the conversation read back from it.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from glmcode.agent.loop import Agent
 from glmcode.agent.session import SessionWriter, new_session_id
@@ -62,19 +63,20 @@ def open_workspace(
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
     registry = registry or Registry.builtin()
     model = get_model(settings.model)
-    client = GLMClient(
-        ClientConfig(
-            api_key=settings.api_key,
-            base_url=settings.base_url,
-            model=settings.model,
-            provider=settings.provider,
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            thinking=settings.thinking,
-            timeout=settings.timeout,
-        ),
-        known_tools=frozenset(registry.names),
+    config = ClientConfig(
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        model=settings.model,
+        provider=settings.provider,
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        thinking=settings.thinking,
+        timeout=settings.timeout,
     )
+    # Building the client (importing httpx, loading the TLS certificates) and reading the
+    # repository (importing git, running it) each take tens of milliseconds and wait on
+    # different things, so they overlap.
+    client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
@@ -84,6 +86,7 @@ def open_workspace(
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
+    client = client_build.result()
     messages = None
     if resume is not None:
         messages = resume.messages if resume.system_known else [{"role": "system", "content": system_prompt}, *resume.messages[1:]]
@@ -171,6 +174,29 @@ def _start(ws: Workspace, resume: Replay | None) -> None:
     notice = Notice(text, "warning" if resume.interrupted else "info")
     ws.session.write(notice)
     ws.notices.append(notice)
+
+
+class _Background:
+    """One call run on a thread; `result()` waits for it and re-raises what it raised."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._call = call
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _resolve_dir(d: str, cwd: Path) -> Path:
