@@ -135,10 +135,7 @@ def build_app() -> Any:
         if continue_:
             from glmcode.ui.sessions_cli import resume_command
 
-            if prompt:
-                typer.echo("glmcode: --continue opens the session; type the next prompt there", err=True)
-                raise typer.Exit(2)
-            raise typer.Exit(resume_command(None, flags, cd=cd, latest=True))
+            raise typer.Exit(resume_command(None, flags, cd=cd, latest=True, prompt=prompt))
         from glmcode.ui.tui.app import interactive_command
 
         raise typer.Exit(interactive_command(prompt, flags, cd=cd))

@@ -190,3 +190,31 @@ def test_compact_by_hand_shows_the_summary(fake_glm, project: Path) -> None:
     after = fake.requests[5].body["messages"]
     assert after[1]["content"].startswith("[Summary of the earlier conversation")
     assert after[-1] == {"role": "user", "content": "and now"}
+
+
+def test_continue_with_a_prompt_sends_it_in_the_resumed_session(fake_glm, project: Path, isolated_home: Path) -> None:
+    fake = fake_glm([{"content": "one"}, {"content": "two"}])
+    env = _lines_env(fake)
+    assert run_glmcode([], project, env, stdin="first question\n").returncode == 0
+    proc = run_glmcode(["-c", "a follow-up"], project, env, stdin="")
+    assert proc.returncode == 0, proc.stderr
+    assert "Resumed session" in proc.stdout and "started with: first question · 1 turn" in proc.stdout
+    assert "you: first question" in proc.stdout and "two" in proc.stdout
+    assert "/resume" not in proc.stdout
+    assert [m["content"] for m in fake.requests[1].body["messages"][1:]] == ["first question", "one", "a follow-up"]
+    assert len(_sessions(isolated_home)) == 1
+
+
+def test_continue_and_resume_id_open_the_session_already_resumed(fake_glm, project: Path, terms, isolated_home: Path) -> None:
+    fake = fake_glm([{"content": "one"}, {"content": "two"}])
+    assert run_glmcode([], project, _lines_env(fake), stdin="first question\n").returncode == 0
+    [path] = _sessions(isolated_home)
+    for args in (["-c"], ["resume", path.stem]):
+        term = _term(terms, args, project, fake.base_url)
+        _ready(term)
+        screen = " ".join(term.wait("you: first question").split())
+        assert f"Resumed session {path.stem}" in screen and "started with: first question · 1 turn" in screen
+        assert "/resume" not in screen
+        term.send("\x04")
+        assert term.wait_exit() == 0
+    assert _sessions(isolated_home) == [path]

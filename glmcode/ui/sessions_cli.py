@@ -39,9 +39,11 @@ def sessions_command(cd: str | None) -> int:
     return 0
 
 
-def resume_command(ref: str | None, flags: dict[str, Any], *, cd: str | None, latest: bool = False) -> int:
+def resume_command(
+    ref: str | None, flags: dict[str, Any], *, cd: str | None, latest: bool = False, prompt: str | None = None
+) -> int:
     """Opens the interactive session on an earlier session: `ref` names it; without one, the
-    latest (`latest`) or the one the user picks from the list."""
+    latest (`latest`) or the one the user picks from the list. `prompt` is sent first."""
     from glmcode.agent.sessions_store import SessionNotFound, find_session, format_sessions, list_sessions
 
     folder = _folder(cd)
@@ -66,7 +68,7 @@ def resume_command(ref: str | None, flags: dict[str, Any], *, cd: str | None, la
         return 2
     from glmcode.ui.tui.app import interactive_command
 
-    return interactive_command(f"/resume {chosen.id}", flags, cd=cd)
+    return interactive_command(prompt, flags, cd=cd, resume=chosen.id)
 
 
 def find_for_exec(ref: str, project_root: Path) -> Any:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from glmcode.agent.sessions_store import Replay
     from glmcode.agent.setup import Workspace
     from glmcode.ui.tui.approvals import PausingApprover
     from glmcode.ui.tui.commands import SlashCommands
@@ -30,7 +31,11 @@ if TYPE_CHECKING:
 MODE_CYCLE = ("ask", "auto-edit", "full-auto", "read-only")
 
 
-def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | None) -> int:
+def interactive_command(
+    prompt: str | None, flags: dict[str, Any], *, cd: str | None, resume: str | None = None
+) -> int:
+    """Opens the session and sends `prompt` first, if given. `resume` names an earlier session
+    of the project (an id, its start, or a number from the list) to continue instead of a new one."""
     from glmcode.config import ConfigError, load_settings, require_api_key
 
     err = sys.stderr
@@ -46,6 +51,16 @@ def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | 
     except ConfigError as exc:
         err.write(f"glmcode: {exc}\n")
         return 2
+    earlier = None
+    if resume is not None:
+        from glmcode.agent.sessions_store import SessionNotFound
+        from glmcode.ui.sessions_cli import find_for_exec
+
+        try:
+            earlier = find_for_exec(resume, settings.project_root)
+        except SessionNotFound as exc:
+            err.write(f"glmcode: {exc}\n")
+            return 2
 
     from rich.console import Console
 
@@ -60,10 +75,10 @@ def interactive_command(prompt: str | None, flags: dict[str, Any], *, cd: str | 
         approver = PausingApprover(TerminalApprover(console, save_rule))
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
-    ws = open_workspace(settings, cwd, approver=approver)
+    ws = open_workspace(settings, cwd, approver=approver, resume=earlier)
     try:
         session = Session(ws, console, terminal=terminal, approver=approver)
-        return session.loop(prompt)
+        return session.loop(prompt, resumed=earlier)
     finally:
         ws.session.close()
 
@@ -143,8 +158,16 @@ class Session:
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def loop(self, first: str | None) -> int:
+    def loop(self, first: str | None, *, resumed: Replay | None = None) -> int:
+        """Reads and runs lines until the user leaves; `resumed` is the earlier session the
+        workspace continues, which is shown first."""
         self._header()
+        if resumed is not None:
+            from glmcode.ui.tui.rewind_commands import show_resumed
+
+            show_resumed(self, resumed)
+            if self.terminal:
+                self.console.print()
         if first and first.strip():
             if self.terminal:
                 self.console.print(f"› {first}", style="bold", markup=False)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from glmcode.agent.checkpoints import ShadowRepo
     from glmcode.agent.rewind import FilesPlan
+    from glmcode.agent.sessions_store import Replay
     from glmcode.ui.tui.app import Session
 
 CHOICES = {"b": "both", "f": "files", "c": "conversation"}
@@ -157,12 +158,25 @@ def resume(session: Session, argument: str) -> None:
         _say(session, f"{exc}.", "yellow")
         return
     left_empty = session_info(current) is None
-    resume_workspace(session.ws, replay(chosen.path))
+    state = replay(chosen.path)
+    resume_workspace(session.ws, state)
     if left_empty:
         current.unlink(missing_ok=True)  # opened and never used: not worth keeping
+    show_resumed(session, state)
+
+
+def show_resumed(session: Session, state: Replay) -> None:
+    """What the session goes on from: what was found (and what was cut off, if anything), how
+    it started, how many turns it took, and its last exchange."""
+    from glmcode.agent.sessions_store import session_info
+
     session.status.last_prompt_tokens = session.agent.prompt_estimate()
     for notice in session.ws.notices:
         _say(session, notice.message, "yellow" if notice.level == "warning" else "dim")
+    info = session_info(state.path)
+    if info is not None:
+        turns = f"{info.turns} turn" + ("" if info.turns == 1 else "s")
+        _say(session, f"  started with: {info.first_prompt} · {turns}", "dim")
     _recap(session)
 
 
