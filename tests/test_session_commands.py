@@ -218,3 +218,14 @@ def test_continue_and_resume_id_open_the_session_already_resumed(fake_glm, proje
         term.send("\x04")
         assert term.wait_exit() == 0
     assert _sessions(isolated_home) == [path]
+
+
+def test_a_cleared_conversation_stays_cleared_after_resume(fake_glm, project: Path) -> None:
+    fake = fake_glm([{"content": "old answer"}, {"content": "new answer"}, {"content": "went on"}])
+    env = _lines_env(fake)
+    first = run_glmcode([], project, env, stdin="old question\n/clear\nnew question\n")
+    assert first.returncode == 0, first.stderr
+    proc = run_glmcode(["-c", "and then"], project, env)
+    assert proc.returncode == 0, proc.stderr
+    assert "you: new question" in proc.stdout and "glmcode: new answer" in proc.stdout
+    assert [m["content"] for m in fake.requests[2].body["messages"][1:]] == ["new question", "new answer", "and then"]

@@ -152,7 +152,11 @@ class Session:
         self.status.context_window = info.context_window
 
     def clear(self) -> None:
-        self.agent.messages[:] = self.agent.messages[:1]
+        """A new conversation: the system prompt alone. It is recorded in the session file, so
+        resuming the session goes on from the new conversation, not the old one."""
+        from glmcode.agent.rewind import rewind_conversation
+
+        rewind_conversation(self.agent, self.ws.session, 1)
         self.status.last_prompt_tokens = 0
         self.recent.shell_notes.clear()
 
