@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -185,7 +186,8 @@ def test_compact_by_hand_shows_the_summary(fake_glm, project: Path) -> None:
     stdin = "".join(f"question {n}\n" for n in range(4)) + "/compact greetings\nand now\n"
     proc = run_glmcode([], project, _lines_env(fake), stdin=stdin)
     assert proc.returncode == 0, proc.stderr
-    assert "older messages were replaced by a summary" in proc.stdout and "## Open work" in proc.stdout
+    assert "compacted: 2 messages summarised, ~" in proc.stdout and "## Open work" in proc.stdout
+    assert "older messages were replaced by a summary" not in proc.stdout  # the line says it once
     assert "focus on: greetings" in fake.requests[4].body["messages"][1]["content"]
     after = fake.requests[5].body["messages"]
     assert after[1]["content"].startswith("[Summary of the earlier conversation")
@@ -229,3 +231,18 @@ def test_a_cleared_conversation_stays_cleared_after_resume(fake_glm, project: Pa
     assert proc.returncode == 0, proc.stderr
     assert "you: new question" in proc.stdout and "glmcode: new answer" in proc.stdout
     assert [m["content"] for m in fake.requests[2].body["messages"][1:]] == ["new question", "new answer", "and then"]
+
+
+def test_an_automatic_compaction_shows_one_line_and_the_context_share_drops(fake_glm, project: Path) -> None:
+    full = {"prompt_tokens": 190_000, "completion_tokens": 10, "cached_tokens": 0}
+    summary = "## Goal\nRead the log.\n## Decisions\nNone.\n## Files touched\nNone.\n## Open work\nNone."
+    fake = fake_glm([*({"content": f"answer {n}"} for n in range(3)), {"content": "answer 3", "usage": full},
+                     {"content": summary}, {"content": "fits again"}])
+    stdin = "question 0 " + "log line " * 50_000 + "\n" + "".join(f"question {n}\n" for n in range(1, 5))
+    proc = run_glmcode([], project, _lines_env(fake), stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert "ctx 93%" in proc.stdout  # 190,000 of 204,800
+    [line] = [ln for ln in proc.stdout.splitlines() if "compacted" in ln.lower()]
+    found = re.search(r"compacted: 2 messages summarised, ~190k → ~(\d+(?:\.\d)?)k tokens", line)
+    assert found and float(found[1]) < 20, line  # the long first question went into the summary
+    assert fake.requests[5].body["messages"][1]["content"].startswith("[Summary of the earlier conversation")

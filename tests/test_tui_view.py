@@ -173,3 +173,60 @@ def test_a_refused_edit_after_a_question_shows_no_diff_twice() -> None:
     screen = _text(out.getvalue())
     assert "● edit_file  a.py  Replaced 1 occurrence  +1 −1" in screen
     assert "+y" not in screen
+
+
+def _compaction_events() -> list:
+    from glmcode.agent.compaction import SUMMARY_HEADER
+    from glmcode.events import Compacted, MessageAdded, Notice
+
+    asked = [MessageAdded({"role": "user", "content": "go on"})]
+    kept = [{"role": "user", "content": f"{SUMMARY_HEADER}\n\n## Goal\n..."}, {"role": "user", "content": "go on"}]
+    return [
+        *asked,
+        Usage(150_000, 900, 0, 0.09, 200_000),  # the summary request
+        Compacted(182_000, 31_500, "## Goal\n...", kept),
+        Notice("Compacted the conversation: 7 older messages were replaced by a summary ...", "info"),
+        TurnStarted(1),
+        TextDelta("Carrying on."),
+        TurnFinished(1, "stop"),
+    ]
+
+
+def test_a_compaction_shows_as_one_dim_line_and_the_context_share_drops() -> None:
+    from glmcode.events import Compacted
+
+    console, out = _console()
+    status = SessionStatus("glm-4.6", "ask", 200_000)
+    status.add(Usage(182_000, 100, 0, 0.1, 200_000))
+    view = TurnView(console, status, Recent(), messages=8)
+    view.begin()
+    events = _compaction_events()
+    for event in events:
+        view.handle(event)
+        if isinstance(event, Compacted):
+            assert "ctx 16%" in status.line()  # 31,500 of 200,000 at once, before any request measures it
+    view.end()
+    screen = _text(out.getvalue())
+    assert "compacted: 7 messages summarised, ~182k → ~31.5k tokens" in screen
+    assert screen.count("compacted") == 1 and "older messages were replaced" not in screen
+    assert "Carrying on." in screen
+
+
+def test_a_compaction_that_only_cut_tool_results_says_so_in_plain_text() -> None:
+    from glmcode.events import Compacted, Notice
+    from glmcode.ui.tui.plain_view import PlainView
+
+    out = io.StringIO()
+    status = SessionStatus("glm-4.6", "ask", 200_000)
+    view = PlainView(Console(file=out, color_system=None, width=COLS), status, Recent(), messages=4)
+    view.begin()
+    kept = [{"role": "user", "content": "read it all"}, {"role": "assistant", "content": ""},
+            {"role": "tool", "tool_call_id": "c1", "content": "cut"}]
+    view.handle(Compacted(170_000, 60_000, "", kept))
+    view.handle(Notice("Cut 1 long tool result(s) in the latest turns to fit the context window: ...", "info"))
+    view.handle(Notice("Something else the user should know.", "info"))
+    view.end()
+    text = out.getvalue()
+    assert "compacted: long tool results cut, ~170k → ~60k tokens" in text
+    assert "Cut 1 long tool result" not in text and "Something else the user should know." in text
+    assert "ctx 30%" in text

@@ -268,10 +268,10 @@ class Session:
         if self.terminal:
             from glmcode.ui.tui.turn_view import TurnView
 
-            return TurnView(self.console, self.status, self.recent)
+            return TurnView(self.console, self.status, self.recent, messages=len(self.agent.messages))
         from glmcode.ui.tui.plain_view import PlainView
 
-        return PlainView(self.console, self.status, self.recent)
+        return PlainView(self.console, self.status, self.recent, messages=len(self.agent.messages))
 
     def _quiet(self) -> Any:
         if not self.terminal:

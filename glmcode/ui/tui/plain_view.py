@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glmcode.events import (
+    Compacted,
     Error,
     Event,
     Notice,
@@ -19,6 +20,7 @@ from glmcode.events import (
     Usage,
 )
 from glmcode.ui.tui import tool_view
+from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
 from glmcode.ui.tui.status import SessionStatus
 
@@ -27,10 +29,12 @@ if TYPE_CHECKING:
 
 
 class PlainView:
-    def __init__(self, console: Console, status: SessionStatus, recent: Recent) -> None:
+    def __init__(self, console: Console, status: SessionStatus, recent: Recent, *, messages: int = 1) -> None:
+        """`messages`: how long the conversation is when the run begins."""
         self.console = console
         self.status = status
         self.recent = recent
+        self.compactions = CompactionView(messages)
         self._reasoning: list[str] = []
         self._args: dict[str, Any] = {}
         self._line_open = False
@@ -50,6 +54,8 @@ class PlainView:
         self.console.print(f"[{self.status.line()}]", markup=False, highlight=False)
 
     def handle(self, event: Event) -> None:
+        if self.compactions.repeats(event):
+            return
         if isinstance(event, ReasoningDelta):
             self._reasoning.append(event.text)
         elif isinstance(event, TextDelta):
@@ -75,6 +81,9 @@ class PlainView:
         elif isinstance(event, Retrying):
             self._reasoning = []
             self._say(f"{event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})")
+        elif isinstance(event, Compacted):
+            self.status.compacted(event)
+            self._say(self.compactions.line(event))
         elif isinstance(event, Notice):
             self._say(event.message)
         elif isinstance(event, Error):

@@ -182,13 +182,21 @@ def show_resumed(session: Session, state: Replay) -> None:
 
 def compact(session: Session, focus: str) -> None:
     from glmcode.agent.loop import drive
-    from glmcode.events import Compacted, Event, Notice, Retrying
+    from glmcode.events import Compacted, Event, Notice, Retrying, Usage
+    from glmcode.ui.tui.compaction_view import CompactionView
 
     summary: list[str] = []
+    compactions = CompactionView(len(session.agent.messages))
 
     def show(event: Event) -> None:
-        if isinstance(event, Compacted):
+        if compactions.repeats(event):
+            return
+        if isinstance(event, Usage):
+            session.status.add(event)  # the summary request costs like any other
+        elif isinstance(event, Compacted):
             summary.append(event.summary)
+            session.status.compacted(event)
+            _say(session, compactions.line(event), "dim")
         elif isinstance(event, Notice):
             _say(session, event.message, "yellow" if event.level == "warning" else "dim")
         elif isinstance(event, Retrying):
@@ -198,7 +206,6 @@ def compact(session: Session, focus: str) -> None:
     drive(session.agent.compact(focus), show)
     if summary and summary[0]:
         _say(session, summary[0], "dim")
-    session.status.last_prompt_tokens = session.agent.prompt_estimate()
 
 
 def _repo(session: Session) -> ShadowRepo | None:

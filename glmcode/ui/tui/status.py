@@ -1,15 +1,16 @@
 """What the session costs and how full the context is, as one status line.
 
 The same numbers feed the prompt's bottom toolbar and the line under the live area during a
-turn: model, permission mode, context used (the last request's prompt tokens as a share of the
-model's window), tokens in and out, the cached share of the input, the cost so far.
+turn: model, permission mode, context used (the last request's prompt tokens, or the size after
+a compaction, as a share of the model's window), tokens in and out, the cached share of the
+input, the cost so far.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from glmcode.events import Usage
+from glmcode.events import Compacted, Usage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -34,6 +35,10 @@ class SessionStatus:
         self.cost_usd += usage.cost_usd
         self.context_window = usage.context_window or self.context_window
         self.requests += 1
+
+    def compacted(self, event: Compacted) -> None:
+        """The context share drops with the compaction, before the next request measures it."""
+        self.last_prompt_tokens = event.after
 
     @property
     def context_percent(self) -> float:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from glmcode.events import (
     ApprovalNeeded,
+    Compacted,
     Error,
     Event,
     Notice,
@@ -28,6 +29,7 @@ from glmcode.events import (
     Usage,
 )
 from glmcode.ui.tui import tool_view
+from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
 from glmcode.ui.tui.status import SessionStatus, elapsed, spinner
 
@@ -42,12 +44,14 @@ _REASONING_CHARS = 4000
 
 
 class TurnView:
-    def __init__(self, console: Console, status: SessionStatus, recent: Recent) -> None:
+    def __init__(self, console: Console, status: SessionStatus, recent: Recent, *, messages: int = 1) -> None:
+        """`messages`: how long the conversation is when the run begins."""
         from glmcode.ui.tui.live import LiveArea
 
         self.console = console
         self.status = status
         self.recent = recent
+        self.compactions = CompactionView(messages)
         self.live = LiveArea(console, self._live)
         self._answer: MarkdownStream | None = None
         self._reasoning: list[str] = []
@@ -101,6 +105,8 @@ class TurnView:
             self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        if self.compactions.repeats(event):
+            return
         if isinstance(event, ReasoningDelta):
             if not self._reasoning:
                 self._reasoning_started = time.monotonic()
@@ -139,6 +145,9 @@ class TurnView:
             self._commit("note", self._note(
                 f"↻ {event.reason}; retrying in {event.wait:.1f}s ({event.attempt}/{event.max_attempts})", "yellow"
             ))
+        elif isinstance(event, Compacted):
+            self.status.compacted(event)
+            self._commit("note", self._note(self.compactions.line(event), "dim"))
         elif isinstance(event, Notice):
             self._commit("note", self._note(f"! {event.message}", "yellow" if event.level == "warning" else "dim"))
         elif isinstance(event, Error):
