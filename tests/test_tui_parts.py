@@ -146,3 +146,13 @@ def test_shell_results_say_how_the_command_ended() -> None:
     out = io.StringIO()
     Console(file=out, width=80).print(tool_view.finished(failed, {"command": "make"}))
     assert out.getvalue() == "✗ run_shell  make  exit 2 · 1 line of output\n  boom\n"
+
+
+def test_the_interactive_docs_list_every_command_and_how_to_continue() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "interactive.md").read_text()
+    table = doc.split("## Slash commands", 1)[1]
+    for name in SlashCommands(SimpleNamespace()).names():
+        assert f"| `/{name}" in table, name
+    for usage in ("`glmcode -c`", "`--continue`", '`glmcode -c "PROMPT"`', "`glmcode resume`", "`glmcode resume ID`"):
+        assert usage in doc, usage
+    assert "](sessions.md)" in doc
