@@ -154,7 +154,8 @@ def test_the_key_is_redacted_from_server_text() -> None:
 
 
 def test_redact() -> None:
-    assert redact("a KEY b", "KEY") == "a [redacted] b"
+    assert redact("a longkey-123 b", "longkey-123") == "a [redacted] b"
+    assert redact("checkpoint", "k") == "checkpoint", "too short to be a key, and found in words"
     assert redact("nothing", "") == "nothing"
     assert redact("", KEY) == ""
 

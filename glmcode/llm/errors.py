@@ -25,17 +25,21 @@ _CONTEXT_WORDS = re.compile(
 )
 
 
+MIN_SECRET = 8
+
+
 def redact(text: str, secret: str) -> str:
     """`text` with every occurrence of `secret` replaced.
 
     Z.ai keys are `<id>.<secret>`; each half is redacted on its own as well, since a server
-    may quote only one of them.
+    may quote only one of them. A value under MIN_SECRET characters is no real key, and would
+    be found inside ordinary words.
     """
-    if not secret or not text:
+    if len(secret) < MIN_SECRET or not text:
         return text
     text = text.replace(secret, "[redacted]")
     for part in secret.split("."):
-        if len(part) >= 8 and part in text:
+        if len(part) >= MIN_SECRET and part in text:
             text = text.replace(part, "[redacted]")
     return text
 
