@@ -8,7 +8,6 @@ happens after, Ctrl-C and SIGTERM included.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -32,16 +31,13 @@ if TYPE_CHECKING:
     from glmcode.config import Settings
 
 def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -> int:
-    from glmcode.config import ConfigError
+    from glmcode.ui.startup import StartupError, start, working_folder
 
     started = time.monotonic()
     err = sys.stderr
     try:
         validate(options)
-        cwd = Path(cd).expanduser() if cd else Path.cwd()
-        if not cwd.is_dir():
-            raise UsageError(f"{cwd} is not a folder")
-        cwd = cwd.resolve()
+        cwd = working_folder(cd)
         task = read_task(options, cwd)
         repo = Repository.find(cwd)
         if options.use_worktree and repo.head is None:
@@ -49,8 +45,9 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
                 "--worktree (which --apply and --no-apply imply) needs a commit to start from; "
                 "this repository has none yet"
             )
-        settings = _settings(cwd, flags)
-    except (UsageError, NotARepository, ConfigError) as exc:
+        # Nobody is there to approve a call: fix works in full-auto, confined to the workspace.
+        settings = start({**flags, "permission_mode": "full-auto"}, str(cwd)).settings
+    except (UsageError, NotARepository, StartupError) as exc:
         err.write(f"glmcode: {exc}\n")
         return EXIT_CODES["usage"]
     except GitError as exc:
@@ -70,15 +67,6 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
         sys.stdout.buffer.write(patch)
         sys.stdout.flush()
     return run.report.exit_code
-
-
-def _settings(cwd: Path, flags: dict[str, Any]) -> Settings:
-    from glmcode.config import load_settings, require_api_key
-
-    # Nobody is there to approve a call: fix works in full-auto, confined to the workspace.
-    settings = load_settings(cwd, os.environ, {**flags, "permission_mode": "full-auto"})
-    require_api_key(settings)
-    return settings
 
 
 @dataclass

@@ -9,11 +9,8 @@ object as `json`.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from dataclasses import replace
-from pathlib import Path
 from typing import IO, Any
 
 from glmcode.events import (
@@ -46,43 +43,24 @@ def exec_command(
     max_turns: int | None,
     resume: str | None = None,
 ) -> int:
-    from glmcode.config import ConfigError, load_settings, require_api_key
+    from glmcode.agent.loop import drive
+    from glmcode.agent.setup import open_workspace
+    from glmcode.ui.startup import StartupError, start
 
     err = sys.stderr
-    cwd = Path(cd).expanduser() if cd else Path.cwd()
-    if not cwd.is_dir():
-        err.write(f"glmcode: {cwd} is not a folder\n")
+    try:
+        run = start(flags, cd, resume=resume, default_mode="auto-edit")
+    except StartupError as exc:
+        err.write(f"glmcode: {exc}\n")
         return 2
-    cwd = cwd.resolve()
     if prompt == "-":
         prompt = sys.stdin.read()
     if not prompt.strip():
         err.write("glmcode: the prompt is empty (pass it as an argument, or '-' to read standard input)\n")
         return 2
-    try:
-        settings = load_settings(cwd, os.environ, flags)
-        if "permission_mode" not in flags and settings.sources.get("permission_mode") == "default":
-            settings = replace(settings, permission_mode="auto-edit")
-        require_api_key(settings)
-    except ConfigError as exc:
-        err.write(f"glmcode: {exc}\n")
-        return 2
-    for warning in getattr(settings, "warnings", ()):
+    settings, cwd, earlier = run.settings, run.cwd, run.resume
+    for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
-
-    from glmcode.agent.loop import drive
-    from glmcode.agent.setup import open_workspace
-
-    earlier = None
-    if resume is not None:
-        from glmcode.agent.sessions_store import SessionNotFound
-        from glmcode.ui.sessions_cli import find_for_exec
-
-        try:
-            earlier = find_for_exec(resume, settings.project_root)
-        except SessionNotFound as exc:
-            err.write(f"glmcode: {exc}\n")
-            return 2
     try:
         ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
     except OSError as exc:

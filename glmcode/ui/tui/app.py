@@ -36,31 +36,15 @@ def interactive_command(
 ) -> int:
     """Opens the session and sends `prompt` first, if given. `resume` names an earlier session
     of the project (an id, its start, or a number from the list) to continue instead of a new one."""
-    from glmcode.config import ConfigError, load_settings, require_api_key
+    from glmcode.ui.startup import StartupError, start
 
-    err = sys.stderr
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    cwd = Path(cd).expanduser() if cd else Path.cwd()
-    if not cwd.is_dir():
-        err.write(f"glmcode: {cwd} is not a folder\n")
-        return 2
-    cwd = cwd.resolve()
     try:
-        settings = load_settings(cwd, os.environ, flags)
-        require_api_key(settings)
-    except ConfigError as exc:
-        err.write(f"glmcode: {exc}\n")
+        run = start(flags, cd, resume=resume)
+    except StartupError as exc:
+        sys.stderr.write(f"glmcode: {exc}\n")
         return 2
-    earlier = None
-    if resume is not None:
-        from glmcode.agent.sessions_store import SessionNotFound
-        from glmcode.ui.sessions_cli import find_for_exec
-
-        try:
-            earlier = find_for_exec(resume, settings.project_root)
-        except SessionNotFound as exc:
-            err.write(f"glmcode: {exc}\n")
-            return 2
+    settings, cwd, earlier = run.settings, run.cwd, run.resume
 
     from rich.console import Console
 

@@ -1,0 +1,63 @@
+"""What every command that talks to the model does first: find the folder, load the settings,
+insist on a key, and find the session to go on with. Each failure is the user's to mend, so it
+is a StartupError with a one-line message (exit code 2), never a traceback."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glmcode.agent.sessions_store import Replay
+    from glmcode.config import Settings
+
+
+class StartupError(Exception):
+    """Bad usage or configuration: the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Start:
+    cwd: Path
+    settings: Settings
+    resume: Replay | None
+
+
+def working_folder(cd: str | None) -> Path:
+    cwd = Path(cd).expanduser() if cd else Path.cwd()
+    if not cwd.is_dir():
+        raise StartupError(f"{cwd} is not a folder")
+    return cwd.resolve()
+
+
+def start(
+    flags: dict[str, Any],
+    cd: str | None,
+    *,
+    resume: str | None = None,
+    default_mode: str | None = None,
+) -> Start:
+    """`default_mode`: the permission mode when neither a flag nor a config file chose one
+    (exec works in auto-edit, where nobody can answer a question)."""
+    from glmcode.config import ConfigError, load_settings, require_api_key
+
+    cwd = working_folder(cd)
+    try:
+        settings = load_settings(cwd, os.environ, flags)
+        if default_mode and settings.sources.get("permission_mode") == "default":
+            settings = replace(settings, permission_mode=default_mode)
+        require_api_key(settings)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    earlier = None
+    if resume is not None:
+        from glmcode.agent.sessions_store import SessionNotFound
+        from glmcode.ui.sessions_cli import find_for_exec
+
+        try:
+            earlier = find_for_exec(resume, settings.project_root)
+        except SessionNotFound as exc:
+            raise StartupError(str(exc)) from None
+    return Start(cwd, settings, earlier)
