@@ -116,3 +116,15 @@ def test_the_key_variables_are_those_the_configuration_reads() -> None:
     from glmcode.config import ENV_VARS
 
     assert {name for names, field in ENV_VARS if field == "api_key" for name in names} == set(processes.KEY_VARIABLES)
+
+
+def test_kill_group_returns_even_when_popens_wait_lock_was_left_taken() -> None:
+    import subprocess
+    import sys
+
+    from glmcode.tools.processes import kill_group
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    proc._waitpid_lock.acquire()  # as an interrupt between acquire and try leaves it
+    kill_group(proc, grace=0.5)
+    assert proc.returncode is not None

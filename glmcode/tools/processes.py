@@ -97,7 +97,24 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None
         _signal_group(pgid, sig)
         if _gone_within(proc, pgid, grace):
             break
-    proc.wait()
+    _reap(proc, grace)
+
+
+def _reap(proc: subprocess.Popen[bytes], seconds: float) -> None:
+    """Collects the leader's exit status. An interrupt that landed inside an earlier
+    `Popen.wait` can leave Popen's own lock taken, and a plain `wait()` would then block for
+    ever; so wait with a limit, and take the status straight from the kernel after it."""
+    try:
+        proc.wait(timeout=seconds)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        pid, status = os.waitpid(proc.pid, os.WNOHANG)
+    except ChildProcessError:
+        return
+    if pid:
+        proc.returncode = os.waitstatus_to_exitcode(status)
 
 
 def group_alive(pgid: int) -> bool:
