@@ -161,6 +161,25 @@ def test_ctrl_c_kills_the_group_and_is_raised_again(ctx: ToolContext, tmp_path: 
     assert gone(child[0])
 
 
+def test_ctrl_c_before_the_wait_begins_still_kills_the_group(
+    ctx: ToolContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import selectors
+
+    command, fifo = _start_and_wait_for_pid(tmp_path)
+    child: list[int] = []
+
+    def interrupted_while_setting_up() -> selectors.BaseSelector:
+        with open(fifo) as ready:  # the command is running and has started its child
+            child.append(int(ready.read()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(selectors, "DefaultSelector", interrupted_while_setting_up)
+    with pytest.raises(KeyboardInterrupt):
+        run(ctx, command, timeout=60)
+    assert gone(child[0])
+
+
 def test_several_megabytes_on_both_streams_do_not_deadlock(ctx: ToolContext) -> None:
     script = (
         "import sys\n"

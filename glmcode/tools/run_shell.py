@@ -139,35 +139,44 @@ def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcom
         )
     except OSError as exc:
         raise ToolError(f"run_shell: could not start the shell: {exc}") from exc
+    # From here on a Ctrl-C, wherever it lands, takes the command's group with it.
+    try:
+        return _collect(proc, timeout, ctx, started)
+    except KeyboardInterrupt:
+        processes.kill_group(proc)
+        raise
+
+
+def _collect(proc: subprocess.Popen[bytes], timeout: float, ctx: ToolContext, started: float) -> Outcome:
+    """Reads the output while waiting; kills the group on timeout or cancel."""
     out, err = Capture(), Capture()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}  # type: ignore[union-attr]
-    with selectors.DefaultSelector() as sel:
-        for fd in streams:
-            os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ)
+    try:
+        with selectors.DefaultSelector() as sel:
+            for fd in streams:
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_READ)
 
-        def read_while_waiting(seconds: float) -> None:
-            if sel.get_map():
-                _read_ready(sel, streams, seconds)
-            else:
-                try:
-                    proc.wait(timeout=seconds)
-                except subprocess.TimeoutExpired:
-                    pass
+            def read_while_waiting(seconds: float) -> None:
+                if sel.get_map():
+                    _read_ready(sel, streams, seconds)
+                else:
+                    try:
+                        proc.wait(timeout=seconds)
+                    except subprocess.TimeoutExpired:
+                        pass
 
-        try:
-            ending = processes.wait(proc, timeout, cancel=ctx.cancel, idle=read_while_waiting)
-            if ending == "exited":
-                ending = _drain(sel, streams)
-            else:
-                processes.kill_group(proc)
-        except KeyboardInterrupt:
-            processes.kill_group(proc)
-            raise
-        finally:
-            _read_ready(sel, streams, 0)
-            proc.stdout.close()  # type: ignore[union-attr]
-            proc.stderr.close()  # type: ignore[union-attr]
+            try:
+                ending = processes.wait(proc, timeout, cancel=ctx.cancel, idle=read_while_waiting)
+                if ending == "exited":
+                    ending = _drain(sel, streams)
+                else:
+                    processes.kill_group(proc)
+            finally:
+                _read_ready(sel, streams, 0)
+    finally:
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
     return Outcome(
         exit_code=proc.returncode,
         stdout=out.text(),
