@@ -12,7 +12,6 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 MEMORY_NAMES = ("AGENTS.md", "GLMCODE.md")
 GLOBAL_MEMORY_NAME = "AGENTS.md"
@@ -50,27 +49,22 @@ class MemoryFile:
 
 def gather_repo_facts(cwd: Path) -> RepoFacts:
     """Facts about the repository around `cwd`. Never raises for a folder that is not a git
-    repository, an empty repository, a detached HEAD or a machine without git."""
+    repository, an empty repository, a detached HEAD or a machine without git.
+
+    Plain `git` commands, not a git library: these five reads are all glmcode needs at
+    start-up, and a library's own import (which runs `git version`) would cost more than them.
+    """
     cwd = Path(cwd).resolve()
-    try:
-        import git
-    except ImportError:  # gitpython refuses to import when no git executable is found
+    top = _git(cwd, "rev-parse", "--show-toplevel")
+    if top is None or not top.strip():
         return _plain_facts(cwd)
-    try:
-        repo = git.Repo(cwd, search_parent_directories=True)
-    except (git.exc.GitError, OSError):
-        return _plain_facts(cwd)
-    with repo:
-        if repo.working_tree_dir is None:
-            return _plain_facts(cwd)
-        root = Path(repo.working_tree_dir).resolve()
-        branch = _branch(repo)
+    root = Path(top.strip()).resolve()
+    head = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
     # Run in cwd, not the root, so the listing holds only what lies below the working
     # directory, with paths as the tools will take them.
-    cmd = git.Git(str(cwd))
-    status = _git(cmd, "status", "--porcelain")
-    log = _git(cmd, "log", f"-{RECENT_COMMITS}", "--format=%h %s") or ""
-    listing = _git(cmd, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    status = _git(cwd, "status", "--porcelain")
+    log = _git(cwd, "log", f"-{RECENT_COMMITS}", "--format=%h %s") or ""
+    listing = _git(cwd, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     if listing is None:
         files = _walk_files(cwd, OVERVIEW_MAX_FILES)
     else:
@@ -79,9 +73,9 @@ def gather_repo_facts(cwd: Path) -> RepoFacts:
         cwd=cwd,
         root=root,
         is_git=True,
-        branch=branch,
+        branch=(head or "").strip() or None,
         # an empty status reads as "clean", which a failed command must not claim
-        status=STATUS_UNAVAILABLE if status is None else _cap_lines(status, STATUS_MAX_LINES),
+        status=STATUS_UNAVAILABLE if status is None else _cap_lines(status.rstrip("\n"), STATUS_MAX_LINES),
         recent_commits=tuple(line for line in log.splitlines() if line.strip()),
         overview=render_overview(files) if files and len(files) <= OVERVIEW_MAX_FILES else "",
     )
@@ -100,26 +94,25 @@ def _plain_facts(cwd: Path) -> RepoFacts:
     )
 
 
-def _git(cmd: Any, command: str, *args: str) -> str | None:
-    """Output of one git command, or None when it fails (no commits yet, a repository git
-    refuses to touch, git gone since import)."""
-    import git
+def _git(cwd: Path, *args: str) -> str | None:
+    """Output of one read-only git command, or None when it fails (not a repository, no
+    commits yet, no git on this machine)."""
+    import subprocess
 
     try:
-        return getattr(cmd, command.replace("-", "_"))(*args)
-    except (git.exc.GitError, OSError):
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            # a status must not take the index lock from the user's own git
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except OSError:
         return None
-
-
-def _branch(repo: Any) -> str | None:
-    import git
-
-    try:
-        if repo.head.is_detached:
-            return None
-        return repo.head.reference.name
-    except (git.exc.GitError, TypeError, ValueError, OSError):
-        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 def _cap_lines(text: str, limit: int) -> str:
