@@ -175,7 +175,7 @@ def build_app() -> Any:
         check_timeout: float = typer.Option(600.0, "--check-timeout", help="Seconds before the check is killed."),
         patch_out: str = typer.Option(None, "--patch-out", help="Write the patch here ('-' for stdout)."),
         worktree: bool = typer.Option(False, "--worktree", help="Work in a temporary git worktree."),
-        apply: bool = typer.Option(None, "--apply/--no-apply", help="Apply the patch to your tree (with --worktree)."),
+        apply: bool = typer.Option(None, "--apply/--no-apply", help="Apply the patch to your tree when the fix succeeds (either way implies --worktree)."),
         output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
         max_turns: int = typer.Option(None, "--max-turns", help="Model requests allowed per attempt."),

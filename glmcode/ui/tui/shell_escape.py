@@ -3,8 +3,6 @@ keep a note of it that the next prompt carries to the model."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -35,15 +33,15 @@ class ShellRun:
 def run_command(command: str, cwd: Path, show: Callable[[str], None]) -> ShellRun:
     """Runs `command` with bash in its own process group, passing each line of output to
     `show`. Ctrl-C stops the command, not the session."""
+    from glmcode.tools.processes import kill_group, start
+
     started = time.monotonic()
-    proc = subprocess.Popen(
+    proc = start(
         ["bash", "-c", command],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
+        cwd,
+        env={"PAGER": "cat", "GIT_PAGER": "cat"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "PAGER": "cat", "GIT_PAGER": "cat"},
     )
     assert proc.stdout is not None
     lines: list[str] = []
@@ -54,22 +52,8 @@ def run_command(command: str, cwd: Path, show: Callable[[str], None]) -> ShellRu
             show(line.rstrip("\n"))
         code: int | None = proc.wait()
     except KeyboardInterrupt:
-        _kill(proc)
+        kill_group(proc)
         code = None
     finally:
         proc.stdout.close()
     return ShellRun(command, code, "".join(lines), time.monotonic() - started)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    for sig in (signal.SIGINT, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=1.0)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    proc.wait()
