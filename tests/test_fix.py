@@ -388,7 +388,7 @@ def test_without_a_check_one_run_that_changes_something_succeeds(fake_glm, git_r
     assert fake.requests[0].body["messages"][-1]["content"].startswith("add a README")
     assert proc.stdout.startswith("diff --git a/README.md b/README.md\nnew file mode 100644\n")
     assert "+# calc" in proc.stdout
-    assert "done: 1 file(s) changed (exit 0)" in proc.stderr, "with the patch on stdout, people read stderr"
+    assert "done: 1 file changed (exit 0)" in proc.stderr, "with the patch on stdout, people read stderr"
     assert not (repo / "README.md").exists()
 
 

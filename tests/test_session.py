@@ -192,7 +192,7 @@ def test_a_session_killed_between_a_call_and_its_result_is_repaired(fake_glm, tm
         {"role": "tool", "tool_call_id": "c1", "content": INTERRUPTED_RESULT},
         {"role": "tool", "tool_call_id": "c2", "content": INTERRUPTED_RESULT},
     ]
-    assert "2 tool call(s) never finished (look, look)" in state.interrupted[0]
+    assert "2 tool calls never finished (look, look)" in state.interrupted[0]
 
     with _writer(path) as again:
         for message in state.repairs:

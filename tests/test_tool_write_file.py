@@ -110,7 +110,7 @@ def test_added_folder_is_writable(ws: Path, tmp_path: Path) -> None:
     extra.mkdir()
     result = write(ws, str(extra / "notes.md"), "hi\n", extra=(extra,))
     assert (extra / "notes.md").read_text() == "hi\n"
-    assert result.output == f"Created {extra / 'notes.md'} (1 lines)."
+    assert result.output == f"Created {extra / 'notes.md'} (1 line)."
 
 
 def test_folder_path_is_an_error(ws: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.events import TokenUsage
+from glmcode.text import count
 
 INTERRUPTED_RESULT = (
     "Error: interrupted; glmcode stopped before this call finished (it was killed or crashed), "
@@ -196,7 +197,7 @@ def _repair(state: Replay, replied: bool, streamed: int, cut_tail: bool, end: in
     if cut_tail:
         state.interrupted.append("the last line of the session file was cut off and is left out")
     if state.skipped_lines:
-        state.interrupted.append(f"{state.skipped_lines} unreadable line(s) of the session file were skipped")
+        state.interrupted.append(f"{count(state.skipped_lines, 'unreadable line')} of the session file skipped")
     last_call = next(
         (i for i in range(len(messages) - 1, 0, -1) if messages[i].get("role") == "assistant"), None
     )
@@ -206,7 +207,7 @@ def _repair(state: Replay, replied: bool, streamed: int, cut_tail: bool, end: in
         if missing:
             names = ", ".join(str((c.get("function") or {}).get("name", "?")) for c in missing)
             state.interrupted.append(
-                f"{len(missing)} tool call(s) never finished ({names}); they are marked as interrupted"
+                f"{count(len(missing), 'tool call')} never finished ({names}); marked as interrupted"
             )
             for call in missing:
                 repair = {"role": "tool", "tool_call_id": call.get("id"), "content": INTERRUPTED_RESULT}

@@ -20,6 +20,7 @@ from glmcode.agent.session import SessionWriter, new_session_id
 from glmcode.agent.tool_calls import Approver, ToolRunner
 from glmcode.config import Settings
 from glmcode.events import MessageAdded, Notice, SessionStarted
+from glmcode.text import count
 from glmcode.tools.base import ToolContext
 from glmcode.tools.registry import Registry
 
@@ -166,7 +167,7 @@ def _start(ws: Workspace, resume: Replay | None) -> None:
 
     removed = remove_unfinished_writes(resume.messages, resume.repairs, ws.cwd)
     prompts = sum(1 for m in resume.messages if m.get("role") == "user")
-    text = f"Resumed session {resume.session_id}: {len(resume.messages) - 1} messages, {prompts} prompt(s)."
+    text = f"Resumed session {resume.session_id}: {count(len(resume.messages) - 1, 'message')}, {count(prompts, 'prompt')}."
     if resume.interrupted:
         text += " It was interrupted: " + "; ".join(resume.interrupted) + "."
     if removed:

@@ -10,6 +10,7 @@ from glmcode.fix.check import REPORT_TAIL_CHARS, CheckResult, tail
 from glmcode.fix.outcome import EXIT_CODES
 from glmcode.fix.patch import FileChange
 from glmcode.fix.workflow import Attempt
+from glmcode.text import count
 
 
 @dataclass
@@ -39,7 +40,7 @@ class FixReport:
         tries = f"{n} attempt{'s' if n != 1 else ''}"
         if self.status == "fixed":
             if self.check is None:
-                return f"done: {len(self.files)} file(s) changed"
+                return f"done: {count(len(self.files), 'file')} changed"
             return f"fixed: the check passes after {tries}"
         return {
             "already_passing": "the check already passes; nothing to fix",

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from glmcode.text import count
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.files import (
     BOM,
@@ -47,7 +48,7 @@ def _list_folder(path: Path, ctx: ToolContext) -> ToolResult:
     if not entries:
         return ToolResult(f"{shown} is an empty folder.")
     names = [e.name + "/" if _is_dir(e) else e.name for e in entries[:MAX_ENTRIES]]
-    out = f"{shown} is a folder with {len(entries)} entries:\n" + "\n".join(names)
+    out = f"{shown} is a folder with {count(len(entries), 'entry', 'entries')}:\n" + "\n".join(names)
     if len(entries) > MAX_ENTRIES:
         out += f"\n... and {len(entries) - MAX_ENTRIES} more; use glob to search it"
     return ToolResult(out, data={"path": shown, "entries": len(entries)})

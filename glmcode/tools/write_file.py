@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from glmcode.text import count
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.files import (
     SNIFF_BYTES,
@@ -62,10 +63,10 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     diff = unified_diff([change], ctx)
     apply_changes([change])
     if change.old is None:
-        return ToolResult(f"Created {shown} ({lines} lines).", diff=diff, data=data)
+        return ToolResult(f"Created {shown} ({count(lines, 'line')}).", diff=diff, data=data)
     before = len(TextFile.decode(change.old).lines())
     kept = _conventions(change.new or b"")
-    output = f"Overwrote {shown} ({lines} lines, was {before}{kept})."
+    output = f"Overwrote {shown} ({count(lines, 'line')}, was {before}{kept})."
     return ToolResult(output, diff=diff, data=data)
 
 
