@@ -81,7 +81,10 @@ def test_mentions_attach_files_once_and_say_when_they_are_cut(tmp_path: Path) ->
     assert f"offset={MAX_LINES + 1}" in result.message
     assert '<attached folder="pkg" entries="1">\nm.py\n</attached>' in result.message
     assert result.attached[1].truncated and not result.attached[0].truncated
-    assert result.problems == ("@blob.bin not attached: it is a binary file",)
+    assert result.problems == (
+        "@blob.bin not attached: it is a binary file",
+        "@missing.py: no such file or folder here; sent as written",
+    )
     assert expand_mentions("no mentions here", tmp_path).message == "no mentions here"
 
 

@@ -191,13 +191,14 @@ class Session:
     def send(self, text: str) -> None:
         """Sends a message to the agent and shows the run until it ends."""
         from glmcode.agent.loop import drive
+        from glmcode.text import count
         from glmcode.ui.tui.mentions import expand_mentions
 
         expanded = expand_mentions(text.strip("\n"), self.cwd)
         for item in expanded.attached:
-            what = "entries" if item.folder else "lines"
+            what = count(item.lines, "entry", "entries") if item.folder else count(item.lines, "line")
             cut = ", cut to fit" if item.truncated else ""
-            self.console.print(f"  attached @{item.shown} ({item.lines} {what}{cut})", style="dim", markup=False)
+            self.console.print(f"  attached @{item.shown} ({what}{cut})", style="dim", markup=False)
         for problem in expanded.problems:
             self.console.print(f"  {problem}", style="yellow", markup=False)
         message = expanded.message

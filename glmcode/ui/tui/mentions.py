@@ -42,6 +42,7 @@ def expand_mentions(prompt: str, cwd: Path) -> Expanded:
     for match in _MENTION.finditer(prompt):
         found = _existing(match.group(1), cwd)
         if found is None:
+            problems.append(f"@{match.group(1).rstrip(_TRAILING)}: no such file or folder here; sent as written")
             continue
         shown, path = found
         if path in seen:
