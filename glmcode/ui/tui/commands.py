@@ -106,7 +106,7 @@ class SlashCommands:
 
     def cmd_mode(self, name: str = "") -> None:
         """Show the permission mode, or switch to another one."""
-        from glmcode.permissions import MODES
+        from glmcode.ui.tui.app import MODE_CYCLE as MODES
 
         console = self.session.console
         if not name:
