@@ -159,3 +159,15 @@ def test_the_interactive_docs_list_every_command_and_how_to_continue() -> None:
     for usage in ("`glmcode -c`", "`--continue`", '`glmcode -c "PROMPT"`', "`glmcode resume`", "`glmcode resume ID`"):
         assert usage in doc, usage
     assert "](sessions.md)" in doc
+
+
+def test_untracked_files_are_listed_for_diff(tmp_path: Path) -> None:
+    import subprocess
+
+    from glmcode.ui.tui.commands import untracked_files
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("*.log\n")
+    (tmp_path / "made-by-shell.txt").write_text("x")
+    (tmp_path / "noise.log").write_text("x")
+    assert untracked_files(tmp_path) == [".gitignore", "made-by-shell.txt"]

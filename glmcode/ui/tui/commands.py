@@ -198,6 +198,13 @@ class SlashCommands:
             console.print(diff_view(git))
         else:
             console.print("git diff: no uncommitted changes to tracked files.", style="dim")
+        new_files = untracked_files(self.session.cwd)
+        if new_files:
+            console.print(f"New files git does not track yet ({len(new_files)}):", style="bold")
+            for name in new_files[:50]:
+                console.print(f"  + {name}", style="green", markup=False, highlight=False)
+            if len(new_files) > 50:
+                console.print(f"  … {len(new_files) - 50} more", style="dim")
 
     def cmd_init(self) -> None:
         """Ask the agent to write an AGENTS.md for this repository."""
@@ -322,6 +329,19 @@ def _chars(message: dict[str, Any]) -> int:
     for call in message.get("tool_calls") or []:
         size += len(json.dumps(call, ensure_ascii=False))
     return size
+
+
+def untracked_files(cwd: Path) -> list[str]:
+    """Files a command created that git does not track (and does not ignore): `git diff`
+    leaves them out, yet they are changes of the session too."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard"],
+            cwd=cwd, capture_output=True, text=True, timeout=30, errors="replace",
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line for line in listed.stdout.splitlines() if line] if listed.returncode == 0 else []
 
 
 def git_diff(cwd: Path) -> str | None:
