@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -235,3 +236,72 @@ def test_a_file_that_became_a_folder_comes_back(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="x is a folder now"):
         repo.restore(snap.tree, repo.changes(snap.tree))
     assert (work / "x" / "keep.log").exists()
+
+
+def test_undo_skips_a_run_that_changed_nothing(fake_glm, git_repo: Path) -> None:
+    (git_repo / "calc.py").write_text("X = 1\n")
+    fake = fake_glm([
+        {"tool_calls": [_edit("calc.py", "X = 1", "X = 2")]},
+        {"content": "fixed"},
+        {"tool_calls": [_shell("cat calc.py")]},
+        {"content": "ran it"},
+    ])
+    ws = _workspace(fake, git_repo)
+    for prompt in ("fix it", "now run it"):
+        drive(ws.agent.run(prompt), lambda e: None)
+    repo = ws.agent.before_changes.repo
+    state = replay(ws.session.path)
+    assert [c.prompt for c in state.checkpoints] == ["fix it", "now run it"]
+    plan = undo_plan(repo, state)
+    assert plan is not None and plan.checkpoint.prompt == "fix it" and not plan.to_now
+    assert plan.lines() == ["  restored  calc.py"]
+    restore_files(repo, plan, state, ws.session)
+    assert (git_repo / "calc.py").read_text() == "X = 1\n"
+    assert undo_plan(repo, replay(ws.session.path)) is None
+
+
+def test_undo_puts_back_only_what_the_run_changed(fake_glm, git_repo: Path) -> None:
+    (git_repo / "a.py").write_text("A = 1\n")
+    (git_repo / "b.py").write_text("B = 1\n")
+    fake = fake_glm([
+        {"tool_calls": [_edit("a.py", "A = 1", "A = 2"), _shell("echo made > made.txt && echo log > log.txt")]},
+        {"content": "done"},
+    ])
+    ws = _workspace(fake, git_repo)
+    drive(ws.agent.run("change a, make two files"), lambda e: None)
+    records = [json.loads(line) for line in ws.session.path.read_text().splitlines()]
+    [before] = [r for r in records if r["type"] == "checkpoint"]
+    [after] = [r for r in records if r["type"] == "checkpoint_after"]
+    assert after["before"] == before["commit"] and after["tree"] != before["tree"]
+
+    (git_repo / "b.py").write_text("B = 'by hand'\n")  # a file the run never touched
+    (git_repo / "other.txt").write_text("from another session\n")
+    (git_repo / "made.txt").write_text("edited by hand since\n")
+    repo = ws.agent.before_changes.repo
+    state = replay(ws.session.path)
+    plan = undo_plan(repo, state)
+    assert plan is not None
+    assert plan.lines() == [
+        "  restored  a.py",
+        "  deleted   log.txt",
+        "  kept      made.txt (changed since; left as it is)",
+    ]
+    assert "Left as they are, changed since: made.txt." in plan.note_for_model("undid")
+    restore_files(repo, plan, state, ws.session)
+    assert (git_repo / "a.py").read_text() == "A = 1\n"
+    assert not (git_repo / "log.txt").exists()
+    assert (git_repo / "b.py").read_text() == "B = 'by hand'\n"
+    assert (git_repo / "other.txt").read_text() == "from another session\n"
+    assert (git_repo / "made.txt").read_text() == "edited by hand since\n"
+
+
+def test_a_run_with_no_end_snapshot_is_compared_with_the_files_now(fake_glm, git_repo: Path) -> None:
+    (git_repo / "a.py").write_text("A = 1\n")
+    fake = fake_glm([{"tool_calls": [_edit("a.py", "A = 1", "A = 2")]}, {"content": "done"}])
+    ws = _workspace(fake, git_repo)
+    ws.agent.after_changes = None  # as when glmcode died before the run ended
+    drive(ws.agent.run("change a"), lambda e: None)
+    (git_repo / "later.txt").write_text("made after the run\n")
+    plan = undo_plan(ws.agent.before_changes.repo, replay(ws.session.path))
+    assert plan is not None and plan.to_now
+    assert sorted(plan.lines()) == ["  deleted   later.txt", "  restored  a.py"]

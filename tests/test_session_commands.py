@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_a_session_killed_mid_turn_continues_with_continue(fake_glm, project: Pa
     second = fake_glm([{"content": "Picked up where we left off."}])
     term = _term(terms, ["--continue"], project, second.base_url)
     screen = " ".join(term.wait("you: run the slow thing").split())
-    assert "Resumed session" in screen and "1 tool call(s) never finished (run_shell)" in screen
+    assert "Resumed session" in screen and "1 tool call never finished (run_shell)" in screen
     _ready(term)
     term.send("go on\r")
     term.wait("Picked up where we left off.")
@@ -246,3 +247,28 @@ def test_an_automatic_compaction_shows_one_line_and_the_context_share_drops(fake
     found = re.search(r"compacted: 2 messages summarised, ~190k → ~(\d+(?:\.\d)?)k tokens", line)
     assert found and float(found[1]) < 20, line  # the long first question went into the summary
     assert fake.requests[5].body["messages"][1]["content"].startswith("[Summary of the earlier conversation")
+
+
+def test_undo_goes_past_a_prompt_that_changed_nothing(fake_glm, project: Path) -> None:
+    (project / "calc.py").write_text("X = 1\n")
+    fake = fake_glm([
+        {"tool_calls": [{"name": "edit_file", "arguments": {"path": "calc.py", "old_string": "X = 1", "new_string": "X = 2"}}]},
+        {"content": "Fixed."},
+        {"tool_calls": [{"name": "run_shell", "arguments": {"command": f"{sys.executable} -c 'import calc'"}}]},
+        {"content": "It runs."},
+    ])
+    proc = run_glmcode(["--full-auto"], project, _lines_env(fake), stdin="fix it\nnow run it\n/undo\ny\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Undo the file changes made for “fix it”" in proc.stdout and "restored  calc.py" in proc.stdout
+    assert "Nothing to undo" not in proc.stdout
+    assert (project / "calc.py").read_text() == "X = 1\n"
+
+
+def test_the_resume_recap_shows_no_older_answer_for_an_unanswered_prompt(fake_glm, project: Path) -> None:
+    fake = fake_glm([{"content": "one"}, {"error": {"status": 400, "code": "1210", "message": "bad request"}}])
+    env = _lines_env(fake)
+    assert run_glmcode([], project, env, stdin="first\nsecond\n").returncode == 0
+    proc = run_glmcode(["--continue"], project, env, stdin="")
+    assert proc.returncode == 0, proc.stderr
+    assert "you: second" in proc.stdout and "glmcode: no answer" in proc.stdout
+    assert "glmcode: one" not in proc.stdout

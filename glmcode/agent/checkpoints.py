@@ -8,7 +8,9 @@ costs little to snapshot again, because git's index remembers each file's stat d
 changed files are read.
 
 Restoring compares a snapshot's tree with a fresh snapshot of the tree as it is now, so files
-created or deleted by shell commands are found as well as those the edit tools wrote.
+created or deleted by shell commands are found as well as those the edit tools wrote. Undoing one
+run compares the snapshots taken before and after it instead, so it touches only what the run
+changed.
 """
 
 from __future__ import annotations
@@ -214,12 +216,8 @@ class ShadowRepo:
     def changes(self, tree: str) -> list[FileRestore]:
         """What `restore(tree)` would do to the workspace as it is now."""
         current, _ = self.write_tree()
-        if current == tree:
-            return []
-        out = self._git("diff-tree", "-r", "-z", "--no-renames", "--name-status", tree, current)
-        fields = out.decode("utf-8", "surrogateescape").split("\0")
         result = []
-        for status, path in zip(fields[0::2], fields[1::2]):
+        for status, path in self._diff(tree, current):
             if status == "A":
                 action = "delete"
             elif status == "D":
@@ -228,6 +226,31 @@ class ShadowRepo:
                 action = "restore"
             result.append(FileRestore(path, action))
         return result
+
+    def run_changes(self, before: str, after: str) -> tuple[list[FileRestore], list[str]]:
+        """Putting back what one run changed, given the trees taken before and after it: each
+        file that differs between them goes back to `before`. A file that no longer is as the
+        run left it was changed since by someone else; it is left alone and returned apart."""
+        current, _ = self.write_tree()
+        since = {path for _, path in self._diff(after, current)}
+        result: list[FileRestore] = []
+        kept: list[str] = []
+        for status, path in self._diff(before, after):
+            if path in since:
+                kept.append(path)
+            elif status == "A":
+                result.append(FileRestore(path, "delete"))
+            else:
+                result.append(FileRestore(path, "recreate" if status == "D" else "restore"))
+        return result, kept
+
+    def _diff(self, old: str, new: str) -> list[tuple[str, str]]:
+        """(status, path) of every file that differs from tree `old` to tree `new`."""
+        if old == new:
+            return []
+        out = self._git("diff-tree", "-r", "-z", "--no-renames", "--name-status", old, new)
+        fields = out.decode("utf-8", "surrogateescape").split("\0")
+        return list(zip(fields[0::2], fields[1::2]))
 
     def restore(self, tree: str, changes: Sequence[FileRestore]) -> None:
         """Puts the files of `changes` back as they are in `tree`."""

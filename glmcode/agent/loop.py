@@ -8,7 +8,7 @@ exception is compaction, which replaces older turns by a summary when the conver
 the context window (or the API says it is too long), breaking the prefix once on purpose.
 
 Before the first tool call of a run that may change files, `before_changes` is called (the
-workspace checkpoint); a model that repeats itself is stopped by the loop guard.
+workspace checkpoint), and `after_changes` once that run has ended; a model that repeats itself is stopped by the loop guard.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class Agent:
         max_output: int = DEFAULT_MAX_TOKENS,
         loop_guard: LoopGuard | None = None,
         before_changes: Callable[[int], Iterable[Event]] | None = None,
+        after_changes: Callable[[], Iterable[Event]] | None = None,
     ) -> None:
         self.client = client
         self.runner = runner
@@ -99,6 +100,8 @@ class Agent:
         self.max_output = max_output
         self.loop_guard = loop_guard or LoopGuard()
         self.before_changes = before_changes
+        self.after_changes = after_changes
+        self._checkpointed = False
         self._prompt_index = 0
         # (prompt + completion tokens of the last reply, messages up to it, the reply itself):
         # the next prompt is that much plus whatever was appended since.
@@ -112,7 +115,7 @@ class Agent:
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
-        return self._emit(self._run(prompt))
+        return self._emit(self._after_changes(self._run(prompt)))
 
     def compact(self, focus: str = "") -> Generator[Event, None, None]:
         """Compacts the conversation now (`/compact`), whatever its size; `focus` tells the
@@ -153,13 +156,19 @@ class Agent:
         self.messages.append(message)
         return MessageAdded(message)
 
+    def _after_changes(self, run: Iterator[Event]) -> Iterator[Event]:
+        """The run, then `after_changes` if `before_changes` was called in it, however it ended."""
+        self._checkpointed = False
+        yield from run
+        if self._checkpointed and self.after_changes is not None:
+            yield from self.after_changes()
+
     def _run(self, prompt: str) -> Iterator[Event]:
         totals = _Totals()
         turn = 0
         partial = _Partial()
         tools = self.runner.registry.schemas() or None
         self.loop_guard.reset()
-        checkpointed = False
         may_compact = True
         try:
             self._prompt_index = len(self.messages)
@@ -226,8 +235,8 @@ class Agent:
                     )
                     yield totals.finished("error", _last_text(self.messages), turn)
                     return
-                if not checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
-                    checkpointed = True
+                if not self._checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
+                    self._checkpointed = True
                     yield from self.before_changes(self._prompt_index)
                 yield from self.runner.run(reply.tool_calls, partial.results)
                 if verdict.note is not None and partial.results:

@@ -2,8 +2,10 @@
 
 Before the first change of each run the workspace is snapshotted (see checkpoints) and a
 `checkpoint` record goes into the session file, so the session knows which snapshot belongs
-to which prompt, also after it was resumed. Undoing restores the files to the newest snapshot
-not yet undone; rewinding goes back to before any earlier prompt, for the files, the
+to which prompt, also after it was resumed. When that run ends it is snapshotted again, and a
+`checkpoint_after` record names the snapshot it follows. Undoing puts back what the newest run
+not yet undone changed, the files that differ between its two snapshots, and leaves alone any of
+them changed since; rewinding goes back to before any earlier prompt, for the files, the
 conversation or both. Restoring files records `undo`, cutting the conversation records
 `rewind`, and both are replayed when the session is read back.
 """
@@ -12,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glmcode.agent.checkpoints import CheckpointError, FileRestore, ShadowRepo
+from glmcode.agent.checkpoints import CheckpointError, FileRestore, ShadowRepo, Snapshot
 from glmcode.agent.compaction import is_summary
-from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line
+from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line, read_records
 from glmcode.events import Event, Notice
 
 if TYPE_CHECKING:
@@ -28,14 +30,17 @@ ACTION_WORDS = {"restore": "restored", "delete": "deleted", "recreate": "recreat
 
 
 class CheckpointRecorder:
-    """The agent's `before_changes`: snapshots the workspace once per run and records it. A
-    failure costs the checkpoint, never the turn; after one, checkpoints stay off."""
+    """The agent's `before_changes`: snapshots the workspace once per run and records it. It
+    also becomes the agent's `after_changes`, which snapshots the run's end. A failure costs
+    the checkpoint, never the turn; after one, checkpoints stay off."""
 
     def __init__(self, repo: ShadowRepo, agent: Agent, session: SessionWriter) -> None:
         self.repo = repo
         self.agent = agent
         self.session = session
         self.off = False
+        self.before: Snapshot | None = None  # the current run's, until its end is snapshotted
+        agent.after_changes = self.after_run
 
     def __call__(self, prompt_index: int) -> Iterator[Event]:
         if self.off:
@@ -48,6 +53,7 @@ class CheckpointRecorder:
             self.off = True
             yield Notice(f"No checkpoint for /undo: {exc}.")
             return
+        self.before = snap
         self.session.write_record(
             {
                 "type": "checkpoint",
@@ -62,6 +68,21 @@ class CheckpointRecorder:
             shown = ", ".join(snap.skipped[:5]) + (f" and {len(snap.skipped) - 5} more" if len(snap.skipped) > 5 else "")
             limit = self.repo.limits.max_file_bytes // (1024 * 1024)
             yield Notice(f"Not checkpointed (larger than {limit} MB): {shown}; /undo will not restore them.", "info")
+
+    def after_run(self) -> Iterator[Event]:
+        """Snapshots the files as the run left them, so /undo knows which files it changed."""
+        before, self.before = self.before, None
+        if self.off or before is None:
+            return
+        try:
+            snap = self.repo.snapshot(f"after {before.commit[:12]}")
+        except CheckpointError as exc:
+            yield Notice(f"No snapshot of the end of this run: {exc}; /undo will compare with the files as they are then.")
+            return
+        self.session.write_record(
+            {"type": "checkpoint_after", "before": before.commit, "commit": snap.commit,
+             "tree": snap.tree, "time": round(time.time(), 3)}
+        )
 
 
 @dataclass(frozen=True)
@@ -78,20 +99,29 @@ class RewindPoint:
 
 @dataclass(frozen=True)
 class FilesPlan:
+    """Files going back to `checkpoint`. `kept` are files the run changed that were changed
+    again since, left as they are; `to_now` says the plan compares the snapshot with the files
+    as they are now, for want of a snapshot of the run's end (glmcode stopped during it)."""
+
     checkpoint: CheckpointMark
     changes: list[FileRestore]
+    kept: list[str] = field(default_factory=list)
+    to_now: bool = False
 
     def lines(self) -> list[str]:
         """The plan as the user confirms it: one file per line, with what happens to it."""
-        return [f"  {ACTION_WORDS[c.action]:<9} {c.path}" for c in self.changes]
+        return [f"  {ACTION_WORDS[c.action]:<9} {c.path}" for c in self.changes] + [
+            f"  {'kept':<9} {path} (changed since; left as it is)" for path in self.kept
+        ]
 
     def note_for_model(self, what: str) -> str:
         """Tells the model, with the next prompt, that the files are not as it left them."""
         names = ", ".join(f"{c.path} ({ACTION_WORDS[c.action]})" for c in self.changes[:30])
         more = f" and {len(self.changes) - 30} more" if len(self.changes) > 30 else ""
+        kept = f" Left as they are, changed since: {', '.join(self.kept[:30])}." if self.kept else ""
         return (
             f"[The user {what}: the files went back to how they were before the request "
-            f"\"{self.checkpoint.prompt}\". Changed back: {names}{more}. Read files again before editing them.]"
+            f"\"{self.checkpoint.prompt}\". Changed back: {names}{more}.{kept} Read files again before editing them.]"
         )
 
 
@@ -119,9 +149,30 @@ def rewind_points(replay: Replay, messages: list[dict[str, Any]]) -> list[Rewind
 
 
 def undo_plan(repo: ShadowRepo, replay: Replay) -> FilesPlan | None:
-    """Putting back the files the latest run that changed any changed; None without one."""
-    marks = [c for c in replay.checkpoints if not c.undone]
-    return files_plan(repo, marks[-1]) if marks else None
+    """Putting back the files the latest run that changed any changed; None without one. A run
+    whose end was snapshotted changed the files that differ between its two snapshots; one
+    whose end was not is compared with the files as they are now."""
+    afters = after_trees(replay)
+    for mark in reversed([c for c in replay.checkpoints if not c.undone]):
+        after = afters.get(mark.commit)
+        if after is None:
+            plan = FilesPlan(mark, repo.changes(mark.tree), to_now=True)
+        else:
+            changes, kept = repo.run_changes(mark.tree, after)
+            plan = FilesPlan(mark, changes, kept)
+        if plan.changes or plan.kept:
+            return plan
+    return None
+
+
+def after_trees(replay: Replay) -> dict[str, str]:
+    """The tree each run ended with, by the commit of the snapshot taken before it."""
+    records, _, _ = read_records(replay.path)
+    return {
+        r["before"]: r["tree"]
+        for r in records
+        if r.get("type") == "checkpoint_after" and isinstance(r.get("before"), str) and isinstance(r.get("tree"), str)
+    }
 
 
 def files_plan(repo: ShadowRepo, mark: CheckpointMark) -> FilesPlan:

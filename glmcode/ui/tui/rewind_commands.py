@@ -33,11 +33,14 @@ def undo(session: Session) -> None:
         if plan is None:
             _say(session, "Nothing to undo: no turn of this session changed files.", "dim")
             return
-        if not plan.changes:
-            _say(session, f"Nothing to undo: the files are as they were before “{plan.checkpoint.prompt}”.", "dim")
-            return
         _say(session, f"Undo the file changes made for “{plan.checkpoint.prompt}”:")
         _show_plan(session, plan)
+        if plan.to_now:
+            _say(session, "glmcode stopped before that prompt's run ended, so every change since its "
+                 "snapshot goes back.", "dim")
+        if not plan.changes:
+            _say(session, "Nothing to put back: every file it changed was changed again since.", "dim")
+            return
         if not _confirm(session, f"Put back {_files(len(plan.changes))}?"):
             _say(session, "Nothing changed.", "dim")
             return
@@ -177,7 +180,7 @@ def show_resumed(session: Session, state: Replay) -> None:
     if info is not None:
         turns = f"{info.turns} turn" + ("" if info.turns == 1 else "s")
         _say(session, f"  started with: {info.first_prompt} · {turns}", "dim")
-    _recap(session)
+    _recap(session, state)
 
 
 def compact(session: Session, focus: str) -> None:
@@ -223,17 +226,27 @@ def _show_plan(session: Session, plan: FilesPlan) -> None:
         _say(session, line, "default")
 
 
-def _recap(session: Session) -> None:
-    """The last exchange, so the user sees where the conversation stands."""
+def _recap(session: Session, state: Replay) -> None:
+    """The last exchange, so the user sees where the conversation stands: the last prompt, and
+    the answer to it, if there is one."""
+    from glmcode.agent.compaction import is_summary
     from glmcode.agent.sessions_store import one_line
 
     messages = session.agent.messages
-    user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
-    answer = next((m for m in reversed(messages) if m.get("role") == "assistant" and m.get("content")), None)
-    if user is not None:
-        _say(session, f"  you: {one_line(str(user.get('content') or ''), 100)}", "default")
+    last = next(
+        (i for i in range(len(messages) - 1, 0, -1) if messages[i].get("role") == "user" and not is_summary(messages[i])),
+        None,
+    )
+    if last is None:
+        return
+    _say(session, f"  you: {one_line(str(messages[last].get('content') or ''), 100)}", "default")
+    answer = next(
+        (m for m in reversed(messages[last + 1 :]) if m.get("role") == "assistant" and m.get("content")), None
+    )
     if answer is not None:
         _say(session, f"  glmcode: {one_line(str(answer.get('content') or ''), 100)}", "default")
+    else:
+        _say(session, "  glmcode: no answer" + (": it was interrupted" if state.interrupted else " yet"), "dim")
 
 
 def _prompt_text(messages: list[dict[str, Any]], index: int) -> str:
