@@ -30,9 +30,10 @@ ACTION_WORDS = {"restore": "restored", "delete": "deleted", "recreate": "recreat
 
 
 class CheckpointRecorder:
-    """The agent's `before_changes`: snapshots the workspace once per run and records it. It
-    also becomes the agent's `after_changes`, which snapshots the run's end. A failure costs
-    the checkpoint, never the turn; after one, checkpoints stay off."""
+    """The agent's `before_changes` (the call itself: a snapshot before the run's first change)
+    and `after_changes` (`after_run`: a snapshot of the run's end), both recorded in the
+    session file. A failure costs the checkpoint, never the turn; after one, checkpoints stay
+    off."""
 
     def __init__(self, repo: ShadowRepo, agent: Agent, session: SessionWriter) -> None:
         self.repo = repo
@@ -40,7 +41,6 @@ class CheckpointRecorder:
         self.session = session
         self.off = False
         self.before: Snapshot | None = None  # the current run's, until its end is snapshotted
-        agent.after_changes = self.after_run
 
     def __call__(self, prompt_index: int) -> Iterator[Event]:
         if self.off:

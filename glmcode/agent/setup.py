@@ -132,7 +132,9 @@ def attach_checkpoints(ws: Workspace) -> None:
     from glmcode.agent.rewind import CheckpointRecorder
 
     repo = ShadowRepo.for_workspace(ws.cwd, ws.env, ws.session.session_id)
-    ws.agent.before_changes = CheckpointRecorder(repo, ws.agent, ws.session)
+    recorder = CheckpointRecorder(repo, ws.agent, ws.session)
+    ws.agent.before_changes = recorder
+    ws.agent.after_changes = recorder.after_run
 
 
 def _session_writer(
