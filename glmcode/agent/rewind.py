@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from glmcode.agent.checkpoints import CheckpointError, FileRestore, ShadowRepo, Snapshot
 from glmcode.agent.compaction import is_summary
-from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line, read_records
+from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line
 from glmcode.events import Event, Notice
 
 if TYPE_CHECKING:
@@ -152,27 +152,15 @@ def undo_plan(repo: ShadowRepo, replay: Replay) -> FilesPlan | None:
     """Putting back the files the latest run that changed any changed; None without one. A run
     whose end was snapshotted changed the files that differ between its two snapshots; one
     whose end was not is compared with the files as they are now."""
-    afters = after_trees(replay)
     for mark in reversed([c for c in replay.checkpoints if not c.undone]):
-        after = afters.get(mark.commit)
-        if after is None:
+        if mark.after_tree is None:
             plan = FilesPlan(mark, repo.changes(mark.tree), to_now=True)
         else:
-            changes, kept = repo.run_changes(mark.tree, after)
+            changes, kept = repo.run_changes(mark.tree, mark.after_tree)
             plan = FilesPlan(mark, changes, kept)
         if plan.changes or plan.kept:
             return plan
     return None
-
-
-def after_trees(replay: Replay) -> dict[str, str]:
-    """The tree each run ended with, by the commit of the snapshot taken before it."""
-    records, _, _ = read_records(replay.path)
-    return {
-        r["before"]: r["tree"]
-        for r in records
-        if r.get("type") == "checkpoint_after" and isinstance(r.get("before"), str) and isinstance(r.get("tree"), str)
-    }
 
 
 def files_plan(repo: ShadowRepo, mark: CheckpointMark) -> FilesPlan:

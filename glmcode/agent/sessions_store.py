@@ -40,6 +40,7 @@ class CheckpointMark:
     time: float
     position: int
     undone: bool = False
+    after_tree: str | None = None  # the workspace when the run ended; None if it never did
 
 
 @dataclass
@@ -133,6 +134,12 @@ def replay(path: Path) -> Replay:
             state.messages, state.positions = state.messages[:keep], state.positions[:keep]
         elif kind == "checkpoint":
             _add_checkpoint(state, record, position)
+        elif kind == "checkpoint_after":
+            before, tree = record.get("before"), record.get("tree")
+            if isinstance(before, str) and isinstance(tree, str):
+                state.checkpoints = [
+                    replace(c, after_tree=tree) if c.commit == before else c for c in state.checkpoints
+                ]
         elif kind == "undo":
             undone = set(record.get("commits") or ())
             state.checkpoints = [replace(c, undone=True) if c.commit in undone else c for c in state.checkpoints]
