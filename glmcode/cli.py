@@ -6,6 +6,7 @@ Everything else is built by `build_app`, whose commands import what they use whe
 """
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from glmcode import __version__
@@ -77,6 +78,10 @@ def build_app() -> Any:
     cwd_opt = typer.Option(None, "--cd", "-C", help="Work in this folder instead of the current one.")
     max_tokens_opt = typer.Option(None, "--max-tokens", help="Output token budget per request.")
     thinking_opt = typer.Option(None, "--thinking/--no-thinking", help="Let the model reason first.")
+    output_opt = typer.Option(
+        "text", "--output-format", "-o", help="text, json or stream-json.", callback=_output_format
+    )
+    verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
 
     @app.callback()
     def root(
@@ -91,9 +96,10 @@ def build_app() -> Any:
 
     @app.command("exec")
     def exec_(
+        ctx: typer.Context,
         prompt: str = typer.Argument(..., help="What to do; '-' reads it from standard input."),
-        output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
+        output_format: str = output_opt,
+        verbose: bool = verbose_opt,
         max_turns: int = typer.Option(None, "--max-turns", min=1, help="Stop after this many model requests."),
         resume: str = typer.Option(None, "--resume", help="Continue this session (an id, its start, or a number from `glmcode sessions`)."),
         model: str = model_opt,
@@ -109,15 +115,14 @@ def build_app() -> Any:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
 
-        if output_format not in OUTPUT_FORMATS:
-            raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
-        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        flags = _flags(ctx.params)
         raise typer.Exit(exec_command(
             prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
         ))
 
     @app.command("chat", hidden=True)
     def chat(
+        ctx: typer.Context,
         prompt: str = typer.Argument(None, help="A first prompt to send at once."),
         continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session of this project."),
         model: str = model_opt,
@@ -131,7 +136,7 @@ def build_app() -> Any:
         thinking: bool = thinking_opt,
     ) -> None:
         """The interactive session (what `glmcode` with no command opens)."""
-        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        flags = _flags(ctx.params)
         if continue_:
             from glmcode.ui.sessions_cli import resume_command
 
@@ -142,6 +147,7 @@ def build_app() -> Any:
 
     @app.command("resume")
     def resume_(
+        ctx: typer.Context,
         session: str = typer.Argument(None, help="The session: a number from the list, an id or its start."),
         model: str = model_opt,
         provider: str = provider_opt,
@@ -156,7 +162,7 @@ def build_app() -> Any:
         """Continue an earlier session of this project (without an id: pick from the list)."""
         from glmcode.ui.sessions_cli import resume_command
 
-        flags = _flags(model, provider, base_url, permission_mode, full_auto, add_dir, max_tokens, thinking)
+        flags = _flags(ctx.params)
         raise typer.Exit(resume_command(session, flags, cd=cd))
 
     @app.command("sessions")
@@ -168,6 +174,7 @@ def build_app() -> Any:
 
     @app.command("fix")
     def fix(
+        ctx: typer.Context,
         task: str = typer.Argument(None, help="What to fix; '-' reads it from standard input."),
         task_file: str = typer.Option(None, "--task-file", help="Read the task from this file."),
         check: str = typer.Option(None, "--check", help="A command that passes (exit 0) when the fix is done."),
@@ -176,8 +183,8 @@ def build_app() -> Any:
         patch_out: str = typer.Option(None, "--patch-out", help="Write the patch here ('-' for stdout)."),
         worktree: bool = typer.Option(False, "--worktree", help="Work in a temporary git worktree."),
         apply: bool = typer.Option(None, "--apply/--no-apply", help="Apply the patch to your tree when the fix succeeds (either way implies --worktree)."),
-        output_format: str = typer.Option("text", "--output-format", "-o", help="text, json or stream-json."),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr."),
+        output_format: str = output_opt,
+        verbose: bool = verbose_opt,
         max_turns: int = typer.Option(None, "--max-turns", help="Model requests allowed per attempt."),
         budget_usd: float = typer.Option(None, "--budget-usd", help="Stop when the run has cost this much."),
         model: str = model_opt,
@@ -191,9 +198,7 @@ def build_app() -> Any:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
 
-        if output_format not in OUTPUT_FORMATS:
-            raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}", param_hint="--output-format")
-        flags = _flags(model, provider, base_url, None, False, add_dir, max_tokens, thinking)
+        flags = _flags(ctx.params)
         options = FixOptions(
             task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
             patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
@@ -203,6 +208,7 @@ def build_app() -> Any:
 
     @app.command("config")
     def config_(
+        ctx: typer.Context,
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -211,7 +217,7 @@ def build_app() -> Any:
         """Print the effective settings and where each came from."""
         from glmcode.ui.settings_view import config_command
 
-        raise typer.Exit(config_command(_flags(model, provider, base_url, None, False, None, None, None), cd=cd))
+        raise typer.Exit(config_command(_flags(ctx.params), cd=cd))
 
     @app.command("trust")
     def trust_(path: str = typer.Argument(None, help="Project folder (default: this project).")) -> None:
@@ -223,23 +229,25 @@ def build_app() -> Any:
     return app
 
 
-def _flags(
-    model: str | None,
-    provider: str | None,
-    base_url: str | None,
-    permission_mode: str | None,
-    full_auto: bool,
-    add_dir: list[str] | None,
-    max_tokens: int | None,
-    thinking: bool | None,
-) -> dict[str, Any]:
+def _output_format(value: str) -> str:
+    import typer
+
+    if value not in OUTPUT_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}")
+    return value
+
+
+def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a command's options give, by Settings field; options not given are left
+    out so the config files and environment decide."""
+    add_dir = params.get("add_dir")
     flags: dict[str, Any] = {
-        "model": model,
-        "provider": provider,
-        "base_url": base_url,
-        "permission_mode": "full-auto" if full_auto else permission_mode,
+        "model": params.get("model"),
+        "provider": params.get("provider"),
+        "base_url": params.get("base_url"),
+        "permission_mode": "full-auto" if params.get("full_auto") else params.get("permission_mode"),
         "add_dirs": tuple(add_dir) if add_dir else None,
-        "max_tokens": max_tokens,
-        "thinking": thinking,
+        "max_tokens": params.get("max_tokens"),
+        "thinking": params.get("thinking"),
     }
     return {k: v for k, v in flags.items() if v is not None}
