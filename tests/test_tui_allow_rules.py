@@ -86,3 +86,13 @@ def test_a_broken_file_or_an_unusual_layout_is_left_alone(tmp_path: Path) -> Non
     with pytest.raises(RuleFileError, match="yourself"):
         save_allow_rule(cfg, RULE)
     assert cfg.read_text() == 'permissions = { allow = ["read_file"] }\n'
+
+
+def test_the_file_keeps_its_mode(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('model = "glm-4.6"\n')
+    cfg.chmod(0o600)
+    save_allow_rule(cfg, RULE)
+    assert cfg.stat().st_mode & 0o777 == 0o600
+    assert _load(cfg)["permissions"]["allow"] == [RULE]
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
