@@ -338,6 +338,20 @@ def test_stream_error_for_content_safety_is_not_retried(serve) -> None:
     assert len(fake.requests) == 1
 
 
+def test_error_in_a_whole_200_response_is_raised_redacted(serve) -> None:
+    fake, h = serve(
+        [
+            reply("x", stream_error={"code": "1301", "message": f"blocked for {KEY}"}),
+            reply("never"),
+        ]
+    )
+    with pytest.raises(ContentFilterError) as caught:
+        h.client.complete(MESSAGES)
+    assert "[redacted]" in str(caught.value)
+    assert_no_key(caught.value)
+    assert len(fake.requests) == 1
+
+
 def test_sensitive_finish_raises_content_filter(serve) -> None:
     fake, h = serve([reply("some text", finish_reason="sensitive"), reply("never")])
     with pytest.raises(ContentFilterError):

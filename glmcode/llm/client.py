@@ -22,7 +22,6 @@ from glmcode.llm.errors import (
     ServerError,
     StreamCutError,
     error_for_finish,
-    error_from_payload,
     error_from_response,
     redact,
 )
@@ -210,8 +209,6 @@ class GLMClient:
             raise ServerError("GLM sent a response that is not valid JSON") from None
         if not isinstance(data, dict):
             raise ServerError("GLM sent a response that is not a JSON object")
-        if data.get("error"):
-            raise error_from_payload(data, secret=self.config.api_key)
         try:
             return reply_from_response(
                 data, known_tools=self._known_tools, secret=self.config.api_key
