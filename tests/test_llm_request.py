@@ -7,7 +7,13 @@ import json
 import pytest
 
 from glmcode.events import TokenUsage
-from glmcode.llm.catalog import PROVIDERS, default_max_tokens, get_model, known_models
+from glmcode.llm.catalog import (
+    PROVIDERS,
+    default_max_tokens,
+    get_model,
+    is_known_model,
+    known_models,
+)
 from glmcode.llm.client import ClientConfig
 from glmcode.llm.request import build_body, clamp_temperature
 
@@ -175,6 +181,7 @@ def test_catalog_strips_router_prefix_and_falls_back_for_unknown_models() -> Non
     assert unknown.name == "glm-9-ultra"
     assert unknown.context_window == 131_072 and unknown.max_output == 32_768
     assert unknown.cost(TokenUsage(1000, 1000, 0)) == 0.0
+    assert is_known_model("z-ai/GLM-4.6:exacto") and not is_known_model("glm-9-ultra")
 
 
 def test_cost_bills_cached_tokens_at_the_cached_price() -> None:

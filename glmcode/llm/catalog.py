@@ -67,6 +67,12 @@ def normalize_model_name(name: str) -> str:
     return bare.split(":", 1)[0].lower()
 
 
+def is_known_model(name: str) -> bool:
+    """Whether `name` (with any router prefix or routing suffix) is in the catalog."""
+    bare = normalize_model_name(name)
+    return any(info.name == bare for info in _MODELS)
+
+
 def get_model(name: str) -> ModelInfo:
     """The catalog entry for `name`. A model glmcode does not know is not an error: it gets a
     128K context window, a 32K output limit and no price (its cost shows as 0)."""
@@ -87,7 +93,6 @@ def max_tokens_for(model: str, requested: int | None) -> int:
     (GLM rejects a larger one as a bad request), or the default."""
     if requested is None:
         return default_max_tokens(model)
-    bare = normalize_model_name(model)
-    if any(info.name == bare for info in _MODELS):
+    if is_known_model(model):
         return min(requested, get_model(model).max_output)
     return requested
