@@ -36,11 +36,10 @@ class Answer:
 def error_answer(
     status: int, code: str, message: str, retry_after: float | None = None, **timing: float
 ) -> Answer:
-    body = encode_json({"error": {"code": code, "message": message}}).encode()
     return Answer(
         status=status,
         content_type=JSON_TYPE,
-        parts=(body,),
+        parts=(_error_body(code, message),),
         retry_after=None if retry_after is None else _seconds_text(retry_after),
         **timing,
     )
@@ -89,8 +88,7 @@ def plan_answer(turn: TurnDict, body: dict, body_size: int, cached_chars: int) -
     if stream_error is None:
         whole = response_body(reply)
     else:
-        code, message = _error_fields(stream_error)
-        whole = encode_json({"error": {"code": code, "message": message}}).encode()
+        whole = _error_body(*_error_fields(stream_error))
     return _whole(whole, malformed_at, cut_after, timing)
 
 
@@ -116,6 +114,10 @@ def _split_events(data: bytes) -> list[bytes]:
     if pieces[-1]:
         events.append(pieces[-1])
     return events
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return encode_json({"error": {"code": code, "message": message}}).encode()
 
 
 def _error_fields(error: dict) -> tuple[str, str]:
