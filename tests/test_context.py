@@ -236,6 +236,22 @@ def test_reading_the_repository_leaves_its_index_alone(tmp_path):
     assert index.read_bytes() == before
 
 
+def test_commands_the_repository_runs_get_no_api_key(tmp_path, monkeypatch):
+    """A repository's configuration can make git run a program (here its fsmonitor hook):
+    it sees the environment, but not the user's key."""
+    repo = init_repo(tmp_path / "repo")
+    commit_file(repo, "a.txt", "one\n", "one")
+    seen = tmp_path / "seen.txt"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f'#!/bin/sh\necho "key=$GLMCODE_API_KEY home=$HOME" >> {seen}\nexit 1\n')
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    monkeypatch.setenv("GLMCODE_API_KEY", "sk-secret")
+    context.gather_repo_facts(repo)
+    lines = seen.read_text().splitlines()
+    assert lines and all(line == f"key= home={os.environ['HOME']}" for line in lines)
+
+
 # --- memory files -------------------------------------------------------------------------
 
 

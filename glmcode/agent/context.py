@@ -99,6 +99,8 @@ def _git(cwd: Path, *args: str) -> str | None:
     commits yet, no git on this machine)."""
     import subprocess
 
+    from glmcode.tools.processes import child_env
+
     try:
         done = subprocess.run(
             ["git", *args],
@@ -107,8 +109,10 @@ def _git(cwd: Path, *args: str) -> str | None:
             capture_output=True,
             encoding="utf-8",
             errors="replace",
-            # a status must not take the index lock from the user's own git
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+            # A status must not take the index lock from the user's own git; and the
+            # repository's configuration can make git run commands (fsmonitor, filters),
+            # which get no API key, as any command glmcode starts.
+            env=child_env({"GIT_OPTIONAL_LOCKS": "0"}),
         )
     except OSError:
         return None
