@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from glmcode.text import count
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.ignore import GlobFilter
 from glmcode.tools.rg import RgUnavailable, find_rg, rg_search
@@ -102,9 +103,9 @@ def _format(
             last = (hit.path, line.number)
             shown += 1
     if mode == "count" and files:
-        out.append(f"{_count(matches, 'matching line')} in {_count(files, 'file')}.")
+        out.append(f"{count(matches, 'matching line')} in {count(files, 'file')}.")
     if shown < total:
-        found = f"{_count(matches, 'matching line')} in {_count(files, 'file')}"
+        found = f"{count(matches, 'matching line')} in {count(files, 'file')}"
         part = f"{shown} lines" if mode == "content" else f"{shown} of {files} files"
         part = f"{part}; {found}"
         out.append(
@@ -112,10 +113,6 @@ def _format(
             "specific pattern, or raise max_results.]"
         )
     return "\n".join(out), files, matches
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _clip(text: str) -> str:

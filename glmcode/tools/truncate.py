@@ -3,6 +3,8 @@ they are doing and how they ended, and say how much of the middle was left out."
 
 from __future__ import annotations
 
+from glmcode.text import count
+
 HEAD_LINES = 100
 TAIL_LINES = 100
 MAX_CHARS = 30_000
@@ -22,10 +24,10 @@ def head_tail(
     left_out = text[head_end:tail_start]
     lines = left_out.count("\n")
     if head_whole and tail_whole:
-        note = f"... {_plural(lines, 'line')} left out ..."
+        note = f"... {count(lines, 'line')} left out ..."
     else:
-        chars = _plural(len(left_out), "character")
-        note = f"... {chars} ({_plural(lines, 'line break')}) left out ..."
+        chars = count(len(left_out), "character")
+        note = f"... {chars} ({count(lines, 'line break')}) left out ..."
     shown_head = text[:head_end]
     if shown_head and not shown_head.endswith("\n"):
         shown_head += "\n"
@@ -65,6 +67,3 @@ def _tail_start(text: str, lines: int, budget: int) -> tuple[int, bool]:
         return newline + 1, True
     return max(lowest, 0), False
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
