@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -66,11 +66,11 @@ class Settings:
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
            "timeout", "compact_threshold", "permission_mode")
 LISTS = ("allow", "deny", "add_dirs")
+# Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: dict[str, Any] = {
-    "api_key": None, "provider": DEFAULT_PROVIDER, "base_url": None, "model": DEFAULT_MODEL,
-    "max_tokens": None, "temperature": None, "thinking": True, "timeout": 300.0,
-    "compact_threshold": 0.8, "permission_mode": "ask",
-}  # fmt: skip
+    **{f.name: f.default for f in fields(Settings) if f.name in SCALARS},
+    "base_url": None,
+}
 
 
 class ConfigError(Exception):
@@ -627,17 +627,9 @@ def trust_project(root: Path, env: Mapping[str, str] | None = None) -> None:
     if key in roots:
         return
     roots.append(key)
-    import tempfile
+    from glmcode.tools.files import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".trusted-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"trusted": roots}, out, indent=2)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps({"trusted": roots}, indent=2) + "\n"
+    # Only the user may change which projects are allowed to widen their own permissions.
+    write_atomic(path, text.encode("utf-8"), mode=0o600)

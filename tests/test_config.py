@@ -461,6 +461,7 @@ def test_trust_file_is_kept_and_shared(tmp_path: Path, project: Path, env: dict[
     data = json.loads(trust_file(env).read_text())
     assert data == {"trusted": [str(project), str(other)]}
     assert [p.name for p in trust_file(env).parent.iterdir()] == ["trusted.json"]
+    assert trust_file(env).stat().st_mode & 0o777 == 0o600
     link = tmp_path / "link"
     link.symlink_to(project)
     assert is_trusted(link, env)
