@@ -308,25 +308,20 @@ def test_stream_cut_mid_text_is_retried_and_the_final_reply_is_whole(serve) -> N
     assert len(fake.requests) == 2
 
 
-def test_malformed_chunk_is_retried(serve) -> None:
-    fake, h = serve([reply(["a", "b"], malformed_at=2), reply("ab")])
+@pytest.mark.parametrize(
+    "broken, reason",
+    [
+        (reply(["a", "b"], malformed_at=2), "malformed"),
+        (reply(["a", "b"], stream_error={"code": "1234", "message": "net hiccup"}), "net hiccup"),
+    ],
+    ids=["malformed chunk", "error mid-stream"],
+)
+def test_broken_stream_is_retried(serve, broken: dict, reason: str) -> None:
+    fake, h = serve([broken, reply("ab")])
     events = h.stream()
     [retrying] = [e for e in events if isinstance(e, Retrying)]
-    assert "malformed" in retrying.reason
+    assert reason in retrying.reason
     assert split(events)[1].content == "ab" and len(fake.requests) == 2
-
-
-def test_stream_error_mid_stream(serve) -> None:
-    fake, h = serve(
-        [
-            reply(["partial ", "text"], stream_error={"code": "1234", "message": "net hiccup"}),
-            reply("whole text"),
-        ]
-    )
-    events = h.stream()
-    [retrying] = [e for e in events if isinstance(e, Retrying)]
-    assert "net hiccup" in retrying.reason
-    assert split(events)[1].content == "whole text" and len(fake.requests) == 2
 
 
 def test_stream_error_for_content_safety_is_not_retried(serve) -> None:
