@@ -14,10 +14,17 @@ workspace checkpoint), and `after_changes` once that run has ended; a model that
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
-from glmcode.agent.compaction import CHARS_PER_TOKEN, conversation_chars, estimate_tokens
+from glmcode.agent.compaction import (
+    CHARS_PER_TOKEN,
+    Compaction,
+    CompactionError,
+    compact,
+    conversation_chars,
+    estimate_tokens,
+)
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results
 from glmcode.events import (
@@ -37,11 +44,8 @@ from glmcode.events import (
     Usage,
 )
 from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
+from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
-
-if TYPE_CHECKING:
-    from glmcode.agent.compaction import Compaction
-    from glmcode.llm.errors import GLMError
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
 CHANGING_KINDS = frozenset({"edit", "shell"})
@@ -185,7 +189,7 @@ class Agent:
                 yield TurnStarted(turn)
                 sent_chars = conversation_chars(self.messages, tools)
                 reply = yield from self._stream(tools, partial)
-                if _too_long(reply):
+                if isinstance(reply, ContextTooLongError):
                     self._calibrate(sent_chars, self.context_window)
                     done = yield from self._compact(tools, "", totals)
                     if done is not None:
@@ -273,9 +277,6 @@ class Agent:
         self, tools: list[dict[str, Any]] | None, focus: str, totals: _Totals, *, by_hand: bool = False
     ) -> Generator[Event, None, Compaction | None]:
         """Replaces older turns by a summary; None (and a notice) when that cannot be done."""
-        from glmcode.agent.compaction import CompactionError, compact
-        from glmcode.llm.errors import GLMError
-
         if not by_hand:
             yield Notice("The conversation is nearly as long as the context window allows; summarising older turns.", "info")
         try:
@@ -307,8 +308,6 @@ class Agent:
         self, tools: list[dict[str, Any]] | None, partial: _Partial
     ) -> Generator[Event, None, ModelReply | GLMError | None]:
         """The reply; the error when the request failed; None when the stream just ended."""
-        from glmcode.llm.errors import GLMError
-
         stream = self.client.stream(self.messages, tools)
         try:
             for item in stream:
@@ -386,8 +385,6 @@ def _with_distinct_ids(reply: ModelReply) -> ModelReply:
         calls.append(call)
     if not changed:
         return reply
-    from dataclasses import replace
-
     return replace(reply, tool_calls=tuple(calls))
 
 
@@ -400,12 +397,6 @@ class _Totals:
 
     def finished(self, status: str, result: str, turns: int) -> RunFinished:
         return RunFinished(status, result, turns, self.usage, self.cost)
-
-
-def _too_long(reply: object) -> bool:
-    from glmcode.llm.errors import ContextTooLongError
-
-    return isinstance(reply, ContextTooLongError)
 
 
 def describe_compaction(result: Compaction) -> str:
