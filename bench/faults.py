@@ -220,35 +220,30 @@ def _cut(where: str, cut_after: int) -> Callable[[Lab], Outcome]:
     return scenario
 
 
-def malformed_chunk(lab: Lab) -> Outcome:
-    out = Outcome("a chunk that is not JSON", "retried")
-    with FakeGLM([{**DONE, "malformed_at": 1}, DONE]) as fake:
+def _exec_events(lab: Lab, out: Outcome, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of one `exec -o stream-json` run against `replies`, which must succeed."""
+    with FakeGLM(replies) as fake:
         proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
     out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
-    if out.check(any(e["type"] == "retrying" for e in events(proc.stdout)), "no retry"):
-        out.seen.append("retried")
-    check_resumable(lab, out)
-    return out
+    return events(proc.stdout)
 
 
-def error_in_stream(lab: Lab) -> Outcome:
-    out = Outcome("an error event inside the stream (code 1234)", "retried")
-    with FakeGLM([{**DONE, "stream_error": {"code": "1234", "message": "network error"}}, DONE]) as fake:
-        proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
-    out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
-    if out.check(any(e["type"] == "retrying" for e in events(proc.stdout)), "no retry"):
-        out.seen.append("retried")
-    check_resumable(lab, out)
-    return out
+def _retried(fault: str, first: dict[str, Any]) -> Callable[[Lab], Outcome]:
+    """A first reply that fails in the stream, then a good one: glmcode retries."""
+    def scenario(lab: Lab) -> Outcome:
+        out = Outcome(fault, "retried")
+        if out.check(any(e["type"] == "retrying" for e in _exec_events(lab, out, [first, DONE])), "no retry"):
+            out.seen.append("retried")
+        check_resumable(lab, out)
+        return out
+
+    return scenario
 
 
 def rate_limited(lab: Lab) -> Outcome:
     out = Outcome("429 with Retry-After: 0.3", "waits what the server asks, then retried")
     busy = {"error": {"status": 429, "code": "1302", "message": "High concurrency", "retry_after": 0.3}}
-    with FakeGLM([busy, DONE]) as fake:
-        proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
-    waits = [e["wait"] for e in events(proc.stdout) if e["type"] == "retrying"]
-    out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
+    waits = [e["wait"] for e in _exec_events(lab, out, [busy, DONE]) if e["type"] == "retrying"]
     if out.check(waits == [0.3], f"waited {waits}, not the 0.3 s asked"):
         out.seen.append("waited 0.3 s, retried")
     check_resumable(lab, out)
@@ -274,10 +269,8 @@ def server_down(lab: Lab) -> Outcome:
 def read_timeout(lab: Lab) -> Outcome:
     out = Outcome("no first byte within the read timeout (2 s)", "retried")
     lab.config("timeout = 2\n")
-    with FakeGLM([{**DONE, "first_byte_delay": 30}, DONE]) as fake:
-        proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
-    reasons = [e["reason"] for e in events(proc.stdout) if e["type"] == "retrying"]
-    out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
+    seen = _exec_events(lab, out, [{**DONE, "first_byte_delay": 30}, DONE])
+    reasons = [e["reason"] for e in seen if e["type"] == "retrying"]
     if out.check(any("read timeout" in r for r in reasons), f"no read-timeout retry: {reasons}"):
         out.seen.append("timed out after 2 s, retried")
     check_resumable(lab, out)
@@ -287,11 +280,9 @@ def read_timeout(lab: Lab) -> Outcome:
 def stalled_stream(lab: Lab) -> Outcome:
     out = Outcome("a stream that stalls mid-reply past the read timeout", "retried")
     lab.config("timeout = 2\n")
-    with FakeGLM([{"content": ["Half ", "an ", "answer"], "delay": 30}, DONE]) as fake:
-        proc = lab.run(["exec", "-o", "stream-json", "hi"], fake)
-    reasons = [e["reason"] for e in events(proc.stdout) if e["type"] == "retrying"]
-    out.check(proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-300:]}")
-    out.check(events(proc.stdout)[-1].get("result") == "The line is there.", "wrong final answer")
+    seen = _exec_events(lab, out, [{"content": ["Half ", "an ", "answer"], "delay": 30}, DONE])
+    reasons = [e["reason"] for e in seen if e["type"] == "retrying"]
+    out.check(seen[-1].get("result") == "The line is there.", "wrong final answer")
     if out.check(any("read timeout" in r for r in reasons), f"no read-timeout retry: {reasons}"):
         out.seen.append("retried")
     check_resumable(lab, out)
@@ -479,8 +470,11 @@ SCENARIOS: dict[str, Callable[[Lab], Outcome]] = {
     "cut_mid_text": _cut("mid-text", 5),
     "cut_mid_tool_call": _cut("mid tool-call arguments", 10),
     "cut_before_done": _cut("after the last chunk, before [DONE]", 19),
-    "malformed_chunk": malformed_chunk,
-    "error_in_stream": error_in_stream,
+    "malformed_chunk": _retried("a chunk that is not JSON", {**DONE, "malformed_at": 1}),
+    "error_in_stream": _retried(
+        "an error event inside the stream (code 1234)",
+        {**DONE, "stream_error": {"code": "1234", "message": "network error"}},
+    ),
     "rate_limited": rate_limited,
     "server_down": server_down,
     "read_timeout": read_timeout,
