@@ -11,24 +11,27 @@ from typing import Any
 NO_SESSIONS = "glmcode: there are no sessions in this project yet; `glmcode` starts one\n"
 
 
-def _folder(cd: str | None) -> Path | None:
+def _sessions(cd: str | None) -> list[Any] | None:
+    """The project's sessions, the latest first; None (said on stderr) when `cd` is no folder."""
+    from glmcode.agent.sessions_store import list_sessions
     from glmcode.paths import find_project_root, sessions_dir
+    from glmcode.ui.startup import StartupError, working_folder
 
-    cwd = Path(cd).expanduser() if cd else Path.cwd()
-    if not cwd.is_dir():
-        sys.stderr.write(f"glmcode: {cwd} is not a folder\n")
+    try:
+        cwd = working_folder(cd)
+    except StartupError as exc:
+        sys.stderr.write(f"glmcode: {exc}\n")
         return None
-    return sessions_dir(os.environ, find_project_root(cwd.resolve()))
+    return list_sessions(sessions_dir(os.environ, find_project_root(cwd)))
 
 
 def sessions_command(cd: str | None) -> int:
     """Lists this project's sessions, the latest first."""
-    from glmcode.agent.sessions_store import format_sessions, list_sessions
+    from glmcode.agent.sessions_store import format_sessions
 
-    folder = _folder(cd)
-    if folder is None:
+    sessions = _sessions(cd)
+    if sessions is None:
         return 2
-    sessions = list_sessions(folder)
     if not sessions:
         sys.stderr.write(NO_SESSIONS)
         return 0
@@ -44,12 +47,11 @@ def resume_command(
 ) -> int:
     """Opens the interactive session on an earlier session: `ref` names it; without one, the
     latest (`latest`) or the one the user picks from the list. `prompt` is sent first."""
-    from glmcode.agent.sessions_store import SessionNotFound, find_session, format_sessions, list_sessions
+    from glmcode.agent.sessions_store import SessionNotFound, find_session, format_sessions
 
-    folder = _folder(cd)
-    if folder is None:
+    sessions = _sessions(cd)
+    if sessions is None:
         return 2
-    sessions = list_sessions(folder)
     if not sessions:
         sys.stderr.write(NO_SESSIONS)
         return 1
