@@ -62,6 +62,8 @@ def body(code: str | None, message: str) -> str:
         (502, None, ServerError, True),
         (404, None, BadRequestError, False),
         (422, None, BadRequestError, False),
+        (408, None, NetworkError, True),
+        (413, None, ContextTooLongError, False),
     ],
 )
 def test_code_first_status_second(
