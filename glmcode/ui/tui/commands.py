@@ -92,7 +92,7 @@ class SlashCommands:
 
     def cmd_model(self, name: str = "") -> None:
         """Show the model, or switch to another one."""
-        from glmcode.llm.catalog import get_model, known_models
+        from glmcode.llm.catalog import get_model, is_known_model, known_models
 
         console = self.session.console
         if not name:
@@ -101,7 +101,7 @@ class SlashCommands:
             return
         self.session.set_model(name)
         info = get_model(name)
-        note = "" if any(m.name == info.name for m in known_models()) else " (not in glmcode's catalog: 128K context assumed, no price)"
+        note = "" if is_known_model(name) else " (not in glmcode's catalog: 128K context assumed, no price)"
         console.print(f"Model: {name}, context window {info.context_window:,} tokens{note}.", style="dim", markup=False, highlight=False)
 
     def cmd_mode(self, name: str = "") -> None:
