@@ -160,6 +160,26 @@ def test_max_turns_stops_the_run(fake_glm, tmp_path: Path) -> None:
     assert len(fake.requests) == 2
 
 
+def test_a_stop_asked_for_mid_turn_runs_the_calls_then_ends_without_a_request(fake_glm, tmp_path: Path) -> None:
+    fake = fake_glm([{"tool_calls": [_call("look", f"c{i}", what="x")]} for i in range(3)] + [{"content": "ok"}])
+    log: list[str] = []
+    agent = _agent(fake, _make_tools(log), tmp_path)
+    seen: list[Event] = []
+
+    def handle(event: Event) -> None:
+        seen.append(event)
+        if isinstance(event, ToolCallStarted) and event.id == "c0":
+            agent.stop_after_turn()
+
+    drive(agent.run("go"), handle)
+    assert log == ["look x"] and len(fake.requests) == 1
+    assert agent.messages[-1]["role"] == "tool"
+    assert seen[-1].status == "max_turns" and seen[-1].turns == 1
+    events = _collect(agent, "again")
+    assert events[-1].status == "done" and events[-1].result == "ok"
+    assert len(fake.requests) == 4, "the next run is not stopped"
+
+
 def test_interrupt_while_rendering_keeps_the_partial_answer(fake_glm, tmp_path: Path) -> None:
     fake = fake_glm([{"content": "one two three four five six"}, {"content": "next"}])
     agent = _agent(fake, _make_tools([]), tmp_path)

@@ -106,6 +106,7 @@ class Agent:
         self.before_changes = before_changes
         self.after_changes = after_changes
         self._checkpointed = False
+        self._stop_requested = False
         self._prompt_index = 0
         # (prompt + completion tokens of the last reply, messages up to it, the reply itself):
         # the next prompt is that much plus whatever was appended since.
@@ -120,6 +121,11 @@ class Agent:
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
         return self._emit(self._after_changes(self._run(prompt)))
+
+    def stop_after_turn(self) -> None:
+        """Ends the run in progress once this turn's tool calls have run, before another
+        request, as the turn limit would (a spending limit, say)."""
+        self._stop_requested = True
 
     def compact(self, focus: str = "") -> Generator[Event, None, None]:
         """Compacts the conversation now (`/compact`), whatever its size; `focus` tells the
@@ -173,12 +179,13 @@ class Agent:
         partial = _Partial()
         tools = self.runner.registry.schemas() or None
         self.loop_guard.reset()
+        self._stop_requested = False
         may_compact = True
         try:
             self._prompt_index = len(self.messages)
             yield self._append({"role": "user", "content": prompt})
             while True:
-                if self.max_turns is not None and turn >= self.max_turns:
+                if self._stop_requested or (self.max_turns is not None and turn >= self.max_turns):
                     yield totals.finished("max_turns", _last_text(self.messages), turn)
                     return
                 turn += 1

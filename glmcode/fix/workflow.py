@@ -122,11 +122,10 @@ class _Run:
 
 def _run_agent(agent: Agent, prompt: str, emit: Callable[[Event], None], budget_usd: float | None) -> _Run:
     """One agent run. Past the budget, the agent may finish the tool calls it already paid
-    for, then the turn limit closes the run so no further request is made."""
+    for, then stops without a further request."""
     from glmcode.agent.loop import drive
 
     run = _Run()
-    turn_limit = agent.max_turns
     over_budget = False
 
     def handle(event: Event) -> None:
@@ -137,17 +136,14 @@ def _run_agent(agent: Agent, prompt: str, emit: Callable[[Event], None], budget_
         elif isinstance(event, Usage) and not over_budget and _over_budget(agent, budget_usd):
             assert budget_usd is not None
             over_budget = True
-            agent.max_turns = run.turns
+            agent.stop_after_turn()
             emit(BudgetSpent(round(agent.cost_usd, 6), budget_usd))
         elif isinstance(event, Error):
             run.error = event
         elif isinstance(event, RunFinished):
             run.status, run.turns, run.answer = event.status, event.turns, event.result
 
-    try:
-        drive(agent.run(prompt), handle)
-    finally:
-        agent.max_turns = turn_limit
+    drive(agent.run(prompt), handle)
     if over_budget and run.status == "max_turns":
         run.status = "budget"
     return run
