@@ -326,7 +326,7 @@ def format_sessions(sessions: list[SessionInfo], now: float | None = None) -> It
     now = time.time() if now is None else now
     width = len(str(len(sessions)))
     for n, s in enumerate(sessions, 1):
-        turns = f"{s.turns} turn" + ("" if s.turns == 1 else "s")
+        turns = count(s.turns, "turn")
         yield (
             f"{n:>{width}}  {_when(s.updated, now):<16}  {s.id:<22}  {turns:>9}  ${s.cost_usd:>7.4f}  "
             f"{s.first_prompt}"
@@ -338,10 +338,3 @@ def _when(stamp: float, now: float) -> str:
     if time.strftime("%Y-%m-%d", local) == time.strftime("%Y-%m-%d", time.localtime(now)):
         return time.strftime("today %H:%M", local)
     return time.strftime("%Y-%m-%d %H:%M", local)
-
-
-def latest_session(folder: Path) -> SessionInfo:
-    sessions = list_sessions(folder)
-    if not sessions:
-        raise SessionNotFound("there is no earlier session in this project to continue")
-    return sessions[0]
