@@ -46,9 +46,10 @@ class CheckpointRecorder:
         if self.off:
             return
         messages = self.agent.messages
-        prompt = messages[prompt_index].get("content") if 0 < prompt_index < len(messages) else ""
+        content = messages[prompt_index].get("content") if 0 < prompt_index < len(messages) else ""
+        prompt = one_line(str(content or ""), 200)
         try:
-            snap = self.repo.snapshot(f"before: {one_line(str(prompt or ''), 200)}")
+            snap = self.repo.snapshot(f"before: {prompt}")
         except CheckpointError as exc:
             self.off = True
             yield Notice(f"No checkpoint for /undo: {exc}.")
@@ -59,7 +60,7 @@ class CheckpointRecorder:
                 "type": "checkpoint",
                 "commit": snap.commit,
                 "tree": snap.tree,
-                "prompt": one_line(str(prompt or ""), 200),
+                "prompt": prompt,
                 "time": round(time.time(), 3),
                 "skipped": list(snap.skipped),
             }
