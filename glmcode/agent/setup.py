@@ -88,9 +88,7 @@ def open_workspace(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
     client = client_build.result()
-    messages = None
-    if resume is not None:
-        messages = resume.messages if resume.system_known else [{"role": "system", "content": system_prompt}, *resume.messages[1:]]
+    messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)
     agent = Agent(
         client,
@@ -114,12 +112,10 @@ def open_workspace(
 
 def resume_workspace(ws: Workspace, resume: Replay) -> None:
     """Switches a running workspace to another session: its file, id and conversation."""
+    system_prompt = ws.agent.messages[0]["content"]
     ws.session.close()
-    ws.session = _session_writer(ws.settings, ws.cwd, ws.env, ws.agent.messages[0]["content"], resume)
-    if resume.system_known:
-        ws.agent.messages[:] = resume.messages
-    else:
-        ws.agent.messages[:] = [ws.agent.messages[0], *resume.messages[1:]]
+    ws.session = _session_writer(ws.settings, ws.cwd, ws.env, system_prompt, resume)
+    ws.agent.messages[:] = _resumed_messages(resume, system_prompt)
     ws.agent.sink = ws.session
     ws.started = SessionStarted(ws.session.session_id, ws.settings.model, str(ws.cwd), ws.agent.runner.policy.mode)
     _start(ws, resume)
@@ -135,6 +131,13 @@ def attach_checkpoints(ws: Workspace) -> None:
     recorder = CheckpointRecorder(repo, ws.agent, ws.session)
     ws.agent.before_changes = recorder
     ws.agent.after_changes = recorder.after_run
+
+
+def _resumed_messages(resume: Replay, system_prompt: str) -> list[dict[str, Any]]:
+    """The conversation read back, under today's system prompt when the file did not record its own."""
+    if resume.system_known:
+        return resume.messages
+    return [{"role": "system", "content": system_prompt}, *resume.messages[1:]]
 
 
 def _session_writer(
