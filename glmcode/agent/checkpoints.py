@@ -100,7 +100,9 @@ class ShadowRepo:
     # -- git ----------------------------------------------------------------------------------
 
     def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        from glmcode.tools.processes import child_env
+
+        env = {k: v for k, v in child_env().items() if not k.startswith("GIT_")}
         env.update(
             GIT_DIR=str(self.git_dir),
             GIT_WORK_TREE=str(self.workspace),
