@@ -21,7 +21,8 @@ from glmcode.agent.context import build_system_prompt
 from glmcode.agent.loop import Agent, drive
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Event, ToolCallFinished
-from glmcode.llm.client import ClientConfig, GLMClient
+from glmcode.llm.client import GLMClient
+from glmcode.llm.types import ClientConfig
 from glmcode.permissions import Policy
 from glmcode.testing import FakeGLM
 from glmcode.tools.base import ToolContext

@@ -12,7 +12,8 @@ from glmcode.agent.session import SessionWriter
 from glmcode.agent.sessions_store import replay
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Compacted, Event, Notice, Retrying
-from glmcode.llm.client import ClientConfig, GLMClient
+from glmcode.llm.client import GLMClient
+from glmcode.llm.types import ClientConfig
 from glmcode.permissions import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult
 from glmcode.tools.registry import Registry

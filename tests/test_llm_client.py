@@ -12,7 +12,8 @@ import pytest
 
 from glmcode import __version__
 from glmcode.events import ReasoningDelta, Retrying, TextDelta, TokenUsage
-from glmcode.llm.client import ClientConfig, GLMClient
+from glmcode.llm.client import GLMClient
+from glmcode.llm.types import ClientConfig
 from glmcode.llm.errors import (
     AccountError,
     AuthError,

@@ -14,7 +14,7 @@ from glmcode.llm.catalog import (
     is_known_model,
     known_models,
 )
-from glmcode.llm.client import ClientConfig
+from glmcode.llm.types import ClientConfig
 from glmcode.llm.request import build_body, clamp_temperature
 
 MESSAGES = [

@@ -22,7 +22,8 @@ from glmcode.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
-from glmcode.llm.client import ClientConfig, GLMClient
+from glmcode.llm.client import GLMClient
+from glmcode.llm.types import ClientConfig
 from glmcode.permissions import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult
 from glmcode.tools.registry import Registry

@@ -9,7 +9,8 @@ from glmcode.agent.loop import Agent, drive
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Error, Event, Notice, RunFinished, ToolCall
-from glmcode.llm.client import ClientConfig, GLMClient
+from glmcode.llm.client import GLMClient
+from glmcode.llm.types import ClientConfig
 from glmcode.permissions import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult
 from glmcode.tools.registry import Registry

@@ -56,7 +56,8 @@ def open_workspace(
     by default on when someone is there to approve calls (an interactive session)."""
     from glmcode.agent.context import build_system_prompt
     from glmcode.llm.catalog import get_model, max_tokens_for
-    from glmcode.llm.client import ClientConfig, GLMClient
+    from glmcode.llm.client import GLMClient
+    from glmcode.llm.types import ClientConfig
     from glmcode.paths import config_dir
     from glmcode.permissions import Policy
 

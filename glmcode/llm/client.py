@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Iterator
 from urllib.parse import urlsplit
 
@@ -28,25 +27,10 @@ from glmcode.llm.errors import (
 from glmcode.llm.request import build_body
 from glmcode.llm.retry import RetryPolicy
 from glmcode.llm.sse import SSEReader
-from glmcode.llm.types import ModelReply
+from glmcode.llm.types import ClientConfig, ModelReply
 
 _STREAM_HEADERS = {"Accept": "text/event-stream"}
 _JSON_HEADERS = {"Accept": "application/json"}
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    api_key: str = field(repr=False)
-    base_url: str
-    model: str = "glm-4.6"
-    provider: str = "zai"
-    max_tokens: int | None = None  # None: catalog default
-    temperature: float | None = None
-    thinking: bool = True
-    timeout: float = 300.0  # read timeout between bytes, seconds
-    connect_timeout: float = 10.0
-    max_attempts: int = 6
-    max_backoff: float = 60.0
 
 
 class GLMClient:

@@ -6,12 +6,10 @@ inputs: a byte-stable prefix is what lets GLM's implicit prompt cache hit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from glmcode.llm.catalog import max_tokens_for
-
-if TYPE_CHECKING:
-    from glmcode.llm.client import ClientConfig
+from glmcode.llm.types import ClientConfig
 
 OPENROUTER_PREFIX = "z-ai/"
 TEMPERATURE_MIN = 0.01

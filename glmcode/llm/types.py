@@ -40,3 +40,20 @@ class ModelReply:
                 for c in self.tool_calls
             ]
         return msg
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Where and how the client talks to the model; the key never appears in a repr."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    model: str = "glm-4.6"
+    provider: str = "zai"
+    max_tokens: int | None = None  # None: catalog default
+    temperature: float | None = None
+    thinking: bool = True
+    timeout: float = 300.0  # read timeout between bytes, seconds
+    connect_timeout: float = 10.0
+    max_attempts: int = 6
+    max_backoff: float = 60.0
