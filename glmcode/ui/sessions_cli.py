@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 NO_SESSIONS = "glmcode: there are no sessions in this project yet; `glmcode` starts one\n"
@@ -72,10 +71,3 @@ def resume_command(
 
     return interactive_command(prompt, flags, cd=cd, resume=chosen.id)
 
-
-def find_for_exec(ref: str, project_root: Path) -> Any:
-    """The session `exec --resume` continues, read back; SessionNotFound names what exists."""
-    from glmcode.agent.sessions_store import find_session, list_sessions, replay
-    from glmcode.paths import sessions_dir
-
-    return replay(find_session(list_sessions(sessions_dir(os.environ, project_root)), ref).path)

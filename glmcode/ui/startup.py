@@ -54,10 +54,17 @@ def start(
     earlier = None
     if resume is not None:
         from glmcode.agent.sessions_store import SessionNotFound
-        from glmcode.ui.sessions_cli import find_for_exec
 
         try:
-            earlier = find_for_exec(resume, settings.project_root)
+            earlier = _earlier_session(resume, settings.project_root)
         except SessionNotFound as exc:
             raise StartupError(str(exc)) from None
     return Start(cwd, settings, earlier)
+
+
+def _earlier_session(ref: str, project_root: Path) -> Replay:
+    """The session `exec --resume` continues, read back; SessionNotFound names what exists."""
+    from glmcode.agent.sessions_store import find_session, list_sessions, replay
+    from glmcode.paths import sessions_dir
+
+    return replay(find_session(list_sessions(sessions_dir(os.environ, project_root)), ref).path)

@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from glmcode.ui.tui.recent import Recent
     from glmcode.ui.tui.status import SessionStatus
 
-MODE_CYCLE = ("ask", "auto-edit", "full-auto", "read-only")
-
-
 def interactive_command(
     prompt: str | None, flags: dict[str, Any], *, cd: str | None, resume: str | None = None
 ) -> int:
@@ -115,9 +112,9 @@ class Session:
         self.status.mode = mode
 
     def cycle_mode(self) -> None:
-        current = self.mode
-        following = MODE_CYCLE[(MODE_CYCLE.index(current) + 1) % len(MODE_CYCLE)] if current in MODE_CYCLE else MODE_CYCLE[0]
-        self.set_mode(following)
+        from glmcode.ui.tui.host import next_mode
+
+        self.set_mode(next_mode(self.mode))
 
     def set_model(self, name: str) -> None:
         """Talk to another model from the next request on; the conversation stays."""

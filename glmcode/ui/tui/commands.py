@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from glmcode.ui.tui.input import CommandHint
 
 if TYPE_CHECKING:
-    from glmcode.ui.tui.app import Session
+    from glmcode.ui.tui.host import SessionHost
 
 PREFIX = "cmd_"
 INIT_PROMPT = Path(__file__).with_name("init_prompt.md")
@@ -32,7 +32,7 @@ KEYS = (
 
 
 class SlashCommands:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionHost) -> None:
         self.session = session
 
     def hints(self) -> list[CommandHint]:
@@ -106,7 +106,7 @@ class SlashCommands:
 
     def cmd_mode(self, name: str = "") -> None:
         """Show the permission mode, or switch to another one."""
-        from glmcode.ui.tui.app import MODE_CYCLE as MODES
+        from glmcode.ui.tui.host import MODE_CYCLE as MODES
 
         console = self.session.console
         if not name:

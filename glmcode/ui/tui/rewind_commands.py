@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from glmcode.agent.checkpoints import ShadowRepo
     from glmcode.agent.rewind import FilesPlan
     from glmcode.agent.sessions_store import Replay
-    from glmcode.ui.tui.app import Session
+    from glmcode.ui.tui.host import SessionHost
 
 CHOICES = {"b": "both", "f": "files", "c": "conversation"}
 
 
-def undo(session: Session) -> None:
+def undo(session: SessionHost) -> None:
     from glmcode.agent.checkpoints import CheckpointError
     from glmcode.agent.rewind import restore_files, undo_plan
     from glmcode.agent.sessions_store import replay
@@ -52,7 +52,7 @@ def undo(session: Session) -> None:
     _say(session, f"Done: {_files(len(plan.changes))} put back. The model learns of it with your next message.", "dim")
 
 
-def rewind(session: Session, argument: str) -> None:
+def rewind(session: SessionHost, argument: str) -> None:
     from glmcode.agent.checkpoints import CheckpointError
     from glmcode.agent.rewind import files_plan, restore_files, rewind_conversation, rewind_points
     from glmcode.agent.sessions_store import one_line, replay
@@ -131,7 +131,7 @@ def rewind(session: Session, argument: str) -> None:
     _say(session, "Done.", "dim")
 
 
-def resume(session: Session, argument: str) -> None:
+def resume(session: SessionHost, argument: str) -> None:
     from glmcode.agent.sessions_store import (
         SessionNotFound,
         find_session,
@@ -168,7 +168,7 @@ def resume(session: Session, argument: str) -> None:
     show_resumed(session, state)
 
 
-def show_resumed(session: Session, state: Replay) -> None:
+def show_resumed(session: SessionHost, state: Replay) -> None:
     """What the session goes on from: what was found (and what was cut off, if anything), how
     it started, how many turns it took, and its last exchange."""
     from glmcode.agent.sessions_store import session_info
@@ -183,7 +183,7 @@ def show_resumed(session: Session, state: Replay) -> None:
     _recap(session, state)
 
 
-def compact(session: Session, focus: str) -> None:
+def compact(session: SessionHost, focus: str) -> None:
     from glmcode.agent.loop import drive
     from glmcode.events import Compacted, Event, Notice, Retrying, Usage
     from glmcode.ui.tui.compaction_view import CompactionView
@@ -211,7 +211,7 @@ def compact(session: Session, focus: str) -> None:
         _say(session, summary[0], "dim")
 
 
-def _repo(session: Session) -> ShadowRepo | None:
+def _repo(session: SessionHost) -> ShadowRepo | None:
     from glmcode.agent.rewind import CheckpointRecorder
 
     recorder = session.agent.before_changes
@@ -221,12 +221,12 @@ def _repo(session: Session) -> ShadowRepo | None:
     return recorder.repo
 
 
-def _show_plan(session: Session, plan: FilesPlan) -> None:
+def _show_plan(session: SessionHost, plan: FilesPlan) -> None:
     for line in plan.lines():
         _say(session, line, "default")
 
 
-def _recap(session: Session, state: Replay) -> None:
+def _recap(session: SessionHost, state: Replay) -> None:
     """The last exchange, so the user sees where the conversation stands: the last prompt, and
     the answer to it, if there is one."""
     from glmcode.agent.compaction import is_summary
@@ -257,16 +257,16 @@ def _files(n: int) -> str:
     return f"{n} file" + ("" if n == 1 else "s")
 
 
-def _say(session: Session, text: str, style: str = "default") -> None:
+def _say(session: SessionHost, text: str, style: str = "default") -> None:
     session.console.print(text, style=style, markup=False, highlight=False)
 
 
-def _confirm(session: Session, question: str) -> bool:
+def _confirm(session: SessionHost, question: str) -> bool:
     answer = _ask(session, f"{question} [y/N] ")
     return (answer or "").strip().lower() in ("y", "yes")
 
 
-def _ask(session: Session, question: str) -> str | None:
+def _ask(session: SessionHost, question: str) -> str | None:
     """One line from the user; None when they cancel (Ctrl-C, Ctrl-D, end of input)."""
     if session.terminal:
         from prompt_toolkit import PromptSession
