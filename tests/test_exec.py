@@ -248,3 +248,23 @@ def test_verbose_progress_keeps_retries_on_their_own_line(fake_glm, tmp_path: Pa
     assert retry.startswith("glmcode: ")
     quiet = run_glmcode(["exec", "hi"], tmp_path, _env(fake_glm([{"content": "a b c", "cut_after": 2}, {"content": "a b c"}])))
     assert quiet.stdout == "a b c\n" and "retrying" not in quiet.stderr
+
+
+def test_cometapi_preset_talks_glm_under_its_v1_path(fake_glm, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("alpha\n")
+    fake = fake_glm([
+        {"reasoning": "\nRead it first.", "tool_calls": [{"name": "read_file", "arguments": {"path": "notes.txt"}}]},
+        {"content": "It says alpha."},
+    ])
+    origin = fake.base_url.split("/api/", 1)[0]
+    env = {"GLMCODE_API_KEY": KEY, "GLMCODE_BASE_URL": f"{origin}/v1", "GLMCODE_PROVIDER": "cometapi"}
+    proc = run_glmcode(["exec", "what do the notes say?"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "It says alpha."
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions"] * 2
+    first = fake.requests[0]
+    assert first.headers["authorization"] == f"Bearer {KEY}"
+    assert first.body["model"] == "glm-4.6"
+    assert first.body["thinking"] == {"type": "enabled"}
+    assert "tool_stream" not in first.body
+    assert "1\talpha" in fake.requests[1].body["messages"][-1]["content"]

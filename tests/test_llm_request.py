@@ -107,6 +107,19 @@ def test_openrouter_prefixes_the_model_and_uses_its_reasoning_switch() -> None:
     )
 
 
+def test_cometapi_keeps_glms_names_and_thinking_switch_but_not_tool_stream() -> None:
+    body = build_body(config(provider="cometapi"), MESSAGES, [TOOL], stream=True)
+    assert body == {
+        "model": "glm-4.6",
+        "messages": MESSAGES,
+        "thinking": {"type": "enabled"},
+        "stream": True,
+        "tools": [TOOL],
+        "tool_choice": "auto",
+        "max_tokens": 32768,
+    }
+
+
 def test_messages_are_cleaned_of_what_glm_cannot_take() -> None:
     messages = [
         {"role": "user", "content": "hi", "name": "alice"},
@@ -201,6 +214,7 @@ def test_default_max_tokens_and_providers() -> None:
         "bigmodel": "https://open.bigmodel.cn/api/paas/v4",
         "bigmodel-coding": "https://open.bigmodel.cn/api/coding/paas/v4",
         "openrouter": "https://openrouter.ai/api/v1",
+        "cometapi": "https://api.cometapi.com/v1",
     }
 
 

@@ -12,6 +12,7 @@ PROVIDERS: dict[str, str] = {
     "bigmodel": "https://open.bigmodel.cn/api/paas/v4",
     "bigmodel-coding": "https://open.bigmodel.cn/api/coding/paas/v4",
     "openrouter": "https://openrouter.ai/api/v1",
+    "cometapi": "https://api.cometapi.com/v1",
 }
 
 # Enough room for long thinking plus a large edit in one step, without asking for the

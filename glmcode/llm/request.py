@@ -14,6 +14,9 @@ from glmcode.llm.types import ClientConfig
 OPENROUTER_PREFIX = "z-ai/"
 TEMPERATURE_MIN = 0.01
 TEMPERATURE_MAX = 0.99
+# Resellers that relay an OpenAI-shaped API: GLM's `tool_stream` is not part of it, and tool
+# calls arrive whole instead of piece by piece, which the assembler reads just as well.
+_WITHOUT_TOOL_STREAM = frozenset({"openrouter", "cometapi"})
 
 
 def wire_model(model: str, provider: str) -> str:
@@ -67,7 +70,7 @@ def build_body(
         body["thinking"] = {"type": "enabled" if config.thinking else "disabled"}
     body["stream"] = stream
     if tools:
-        if stream and not openrouter:
+        if stream and config.provider not in _WITHOUT_TOOL_STREAM:
             body["tool_stream"] = True
         body["tools"] = [_wire_tool(t) for t in tools]
         body["tool_choice"] = "auto"
