@@ -96,6 +96,23 @@ def test_no_import_circles() -> None:
     assert _circles(graph) == []
 
 
+CORE = ("agent", "tools", "llm", "config", "permissions", "vcs")
+
+
+def test_the_core_knows_no_screen() -> None:
+    """The loop, tools, client, settings and policy serve every frontend, so none of them may
+    reach for the interface or the terminal library."""
+    offenders = []
+    for name, path in _modules().items():
+        if name.split(".")[1:2] and name.split(".")[1] in CORE:
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                offenders += [f"{name} imports {m}" for m in modules
+                              if m.split(".")[0] == "rich" or m.startswith("glmcode.ui")]
+    assert offenders == []
+
+
 def test_the_circle_finder_finds_a_circle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == [["a", "b", "c"]]
