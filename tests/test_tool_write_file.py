@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from glmcode.tools import files
+from glmcode.tools import changes as file_changes
 from glmcode.tools.base import ToolContext, ToolError, ToolResult
-from glmcode.tools.files import FileChange, apply_changes
+from glmcode.tools.changes import FileChange, apply_changes
 from glmcode.tools.write_file import TOOL
 
 
@@ -148,14 +148,14 @@ def test_apply_changes_restores_written_files_when_a_later_write_fails(
     gone = ws / "gone.txt"
     gone.write_bytes(b"deleted then restored\n")
     full = ws / "deep" / "full.txt"
-    real_write = files.write_atomic
+    real_write = file_changes.write_atomic
 
     def disk_full_for(path: Path, data: bytes, mode: int | None = None) -> None:
         if path == full:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(path, data, mode)
 
-    monkeypatch.setattr(files, "write_atomic", disk_full_for)
+    monkeypatch.setattr(file_changes, "write_atomic", disk_full_for)
     changes = [
         FileChange(first, b"original\n", b"changed\n"),
         FileChange(gone, b"deleted then restored\n", None),
@@ -184,14 +184,14 @@ def test_apply_changes_rolls_back_when_interrupted(ws: Path, monkeypatch: pytest
     first = ws / "first.txt"
     first.write_bytes(b"original\n")
     second = ws / "second.txt"
-    real_write = files.write_atomic
+    real_write = file_changes.write_atomic
 
     def interrupted_at(path: Path, data: bytes, mode: int | None = None) -> None:
         if path == second:
             raise KeyboardInterrupt
         real_write(path, data, mode)
 
-    monkeypatch.setattr(files, "write_atomic", interrupted_at)
+    monkeypatch.setattr(file_changes, "write_atomic", interrupted_at)
     with pytest.raises(KeyboardInterrupt):
         apply_changes([FileChange(first, b"original\n", b"changed\n"), FileChange(second, None, b"x\n")])
     assert first.read_bytes() == b"original\n"

@@ -329,7 +329,7 @@ def _paths(paths: list[str]) -> bytes:
 
 
 def _write(target: Path, data: bytes, mode: int, shown: str) -> None:
-    from glmcode.tools.files import write_atomic
+    from glmcode.tools.changes import write_atomic
 
     if target.is_dir() and not target.is_symlink():
         try:

@@ -8,14 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.files import (
-    FileChange,
-    apply_changes,
-    load_text,
-    number_lines,
-    read_bytes,
-    unified_diff,
-)
+from glmcode.tools.changes import FileChange, apply_changes, unified_diff
+from glmcode.tools.files import load_text, number_lines, read_bytes
 from glmcode.tools.patch_format import (
     AddFile,
     Chunk,

@@ -12,15 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.files import (
-    FileChange,
-    apply_changes,
-    load_text,
-    not_found,
-    number_lines,
-    split_lines,
-    unified_diff,
-)
+from glmcode.tools.changes import FileChange, apply_changes, unified_diff
+from glmcode.tools.files import load_text, not_found, number_lines, split_lines
 
 SNIPPET_CONTEXT = 2
 MAX_SNIPPET_LINES = 20

@@ -7,16 +7,8 @@ from typing import Any
 
 from glmcode.text import count
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.files import (
-    SNIFF_BYTES,
-    FileChange,
-    TextFile,
-    apply_changes,
-    binary_kind,
-    read_bytes,
-    split_lines,
-    unified_diff,
-)
+from glmcode.tools.changes import FileChange, apply_changes, unified_diff
+from glmcode.tools.files import SNIFF_BYTES, TextFile, binary_kind, read_bytes, split_lines
 
 
 def plan(args: dict[str, Any], ctx: ToolContext) -> FileChange:
