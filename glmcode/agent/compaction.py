@@ -305,3 +305,20 @@ def _trimmed_only(
             "there is nothing older than the latest request to summarise, and nothing in it to cut"
         )
     return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt)
+
+
+def describe_compaction(result: Compaction) -> str:
+    """What the user is told after a compaction."""
+    size = f"{result.before:,} → {result.after:,} tokens (estimated)"
+    if not result.summarised:
+        return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
+    text = (
+        f"Compacted the conversation: {result.summarised} older messages were replaced by a summary "
+        "(goal, decisions, files touched, open work); the system prompt, your latest request and the "
+        f"latest turns are kept word for word. {size}."
+    )
+    if result.left_out:
+        text += f" The {result.left_out} oldest messages did not fit in the summary request and were left out."
+    if result.trimmed:
+        text += f" {result.trimmed} long tool result(s) in the kept turns were cut."
+    return text

@@ -14,7 +14,7 @@ workspace checkpoint), and `after_changes` once that run has ended; a model that
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from glmcode.agent.compaction import (
@@ -23,10 +23,11 @@ from glmcode.agent.compaction import (
     CompactionError,
     compact,
     conversation_chars,
+    describe_compaction,
     estimate_tokens,
 )
 from glmcode.agent.loop_guard import LoopGuard
-from glmcode.agent.tool_calls import ToolRunner, interrupted_results
+from glmcode.agent.tool_calls import ToolRunner, interrupted_results, with_distinct_ids
 from glmcode.events import (
     Compacted,
     Error,
@@ -211,7 +212,7 @@ class Agent:
                         yield Error(reply.kind, str(reply), reply.hint)
                     yield totals.finished("error", "", turn)
                     return
-                reply = _with_distinct_ids(reply)
+                reply = with_distinct_ids(reply)
                 partial.calls = reply.tool_calls
                 yield self._append(reply.to_message())
                 partial.reply_appended = True
@@ -375,26 +376,6 @@ def drive(events: Generator[Event, None, None], handle: Callable[[Event], None])
                 return
 
 
-def _with_distinct_ids(reply: ModelReply) -> ModelReply:
-    """GLM sometimes repeats an id across parallel calls, or sends none; results are paired
-    by id, so each call gets its own."""
-    seen: set[str] = set()
-    calls = []
-    changed = False
-    for n, call in enumerate(reply.tool_calls):
-        call_id = call.id or f"call_{n}"
-        if call_id in seen:
-            call_id = f"{call_id}_{n}"
-        if call_id != call.id:
-            changed = True
-            call = ToolCall(call_id, call.name, call.arguments, call.index)
-        seen.add(call_id)
-        calls.append(call)
-    if not changed:
-        return reply
-    return replace(reply, tool_calls=tuple(calls))
-
-
 @dataclass
 class _Totals:
     """What one run has used."""
@@ -404,23 +385,6 @@ class _Totals:
 
     def finished(self, status: str, result: str, turns: int) -> RunFinished:
         return RunFinished(status, result, turns, self.usage, self.cost)
-
-
-def describe_compaction(result: Compaction) -> str:
-    """What the user is told after a compaction."""
-    size = f"{result.before:,} → {result.after:,} tokens (estimated)"
-    if not result.summarised:
-        return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
-    text = (
-        f"Compacted the conversation: {result.summarised} older messages were replaced by a summary "
-        "(goal, decisions, files touched, open work); the system prompt, your latest request and the "
-        f"latest turns are kept word for word. {size}."
-    )
-    if result.left_out:
-        text += f" The {result.left_out} oldest messages did not fit in the summary request and were left out."
-    if result.trimmed:
-        text += f" {result.trimmed} long tool result(s) in the kept turns were cut."
-    return text
 
 
 def _last_text(messages: list[dict[str, Any]]) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
 from glmcode.llm.errors import redact
+from glmcode.llm.types import ModelReply
 from glmcode.permissions import Policy, suggest_rule
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.registry import Registry
@@ -238,3 +239,22 @@ def interrupted_results(
     done = {c.id for c, _ in results}
     return results + [(c, "Error: interrupted by the user before this call finished") for c in calls if c.id not in done]
 
+
+def with_distinct_ids(reply: ModelReply) -> ModelReply:
+    """GLM sometimes repeats an id across parallel calls, or sends none; results are paired
+    by id, so each call gets its own."""
+    seen: set[str] = set()
+    calls = []
+    changed = False
+    for n, call in enumerate(reply.tool_calls):
+        call_id = call.id or f"call_{n}"
+        if call_id in seen:
+            call_id = f"{call_id}_{n}"
+        if call_id != call.id:
+            changed = True
+            call = ToolCall(call_id, call.name, call.arguments, call.index)
+        seen.add(call_id)
+        calls.append(call)
+    if not changed:
+        return reply
+    return replace(reply, tool_calls=tuple(calls))
