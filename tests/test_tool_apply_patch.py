@@ -401,3 +401,39 @@ def test_file_level_errors_name_the_patch_line(ws: Path) -> None:
     message = patch_error(ws, "*** Begin Patch\n\n*** Add File: ../up.txt\n+x\n*** End Patch")
     assert message.startswith("patch line 3: ../up.txt resolves to")
     assert (ws / "a.txt").exists()
+
+
+def test_markers_padded_with_spaces_and_tabs_are_read(ws: Path) -> None:
+    (ws / "calc.py").write_text(CALC)
+    (ws / "old.txt").write_text("bye\n")
+    result = patch(ws, "  *** Begin Patch  \n"
+                       "   *** Update File:   calc.py  \n"
+                       "\t*** Move to: maths.py \t\n"
+                       "@@ def mul(a, b):\n"
+                       "-    return a * b\n"
+                       "+    return b * a\n"
+                       "  *** End of File\t\n"
+                       "\t*** Add File: new.txt   \n"
+                       "+hello\n"
+                       "  *** Delete File: old.txt \n"
+                       " *** End Patch \n")
+    assert not result.is_error
+    assert (ws / "maths.py").read_text().endswith("    return b * a\n")
+    assert not (ws / "calc.py").exists() and not (ws / "old.txt").exists()
+    assert (ws / "new.txt").read_text() == "hello\n"
+
+
+def test_one_space_before_a_marker_is_a_context_line_not_a_marker(ws: Path) -> None:
+    (ws / "doc.md").write_text("intro\n*** Update File: x\nend\n")
+    patch(ws, "*** Begin Patch\n*** Update File: doc.md\n intro\n *** Update File: x\n-end\n+END\n*** End Patch")
+    assert (ws / "doc.md").read_text() == "intro\n*** Update File: x\nEND\n"
+
+
+def test_padded_markers_keep_all_or_nothing_and_the_refusal_to_add_over_a_file(ws: Path) -> None:
+    (ws / "a.txt").write_text("one\n")
+    (ws / "here.txt").write_text("keep me\n")
+    before = snapshot(ws)
+    message = patch_error(ws, "*** Begin Patch\n  *** Update File: a.txt\n-one\n+ONE\n"
+                              "\t*** Add File:  here.txt \n+overwritten\n*** End Patch")
+    assert "cannot add here.txt, it already exists" in message
+    assert snapshot(ws) == before

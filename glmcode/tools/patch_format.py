@@ -111,10 +111,20 @@ def parse_patch(text: str) -> list[FileOp]:
     return ops
 
 
+def _marker(line: str) -> str:
+    """The line as a marker: the model sometimes pads `*** Update File:` and its kin with spaces
+    or tabs. One space and no more is a context line's prefix (a file that itself holds such a
+    marker, like this tool's description), so that line keeps its space and is no marker."""
+    if line.startswith(" ") and not line.startswith("  "):
+        return line.rstrip()
+    return line.strip()
+
+
 def _file_header(line: str) -> tuple[str, str] | None:
+    marker_line = _marker(line)
     for marker in (ADD, DELETE, UPDATE):
-        if line.startswith(marker):
-            return marker, line[len(marker) :].strip()
+        if marker_line.startswith(marker):
+            return marker, marker_line[len(marker) :].strip()
     return None
 
 
@@ -126,7 +136,7 @@ def _parse_body(lines: list[tuple[int, str]]) -> list[FileOp]:
         if not line.strip():
             i += 1
             continue
-        header = _file_header(line.rstrip())
+        header = _file_header(line)
         if header is None:
             raise _error(
                 number,
@@ -136,7 +146,7 @@ def _parse_body(lines: list[tuple[int, str]]) -> list[FileOp]:
         if not path:
             raise _error(number, f"'{marker}' needs a path")
         section_end = i + 1
-        while section_end < len(lines) and _file_header(lines[section_end][1].rstrip()) is None:
+        while section_end < len(lines) and _file_header(lines[section_end][1]) is None:
             section_end += 1
         section = lines[i + 1 : section_end]
         if marker == ADD:
@@ -160,7 +170,7 @@ def _parse_added(section: list[tuple[int, str]]) -> tuple[str, ...]:
             out.append(line[1:])
         elif not line.strip():
             out.append("")  # a blank line inside added content: the "+" was dropped
-        elif line.rstrip() == END_OF_FILE:
+        elif _marker(line) == END_OF_FILE:
             continue
         else:
             raise _error(number, f"every line of an added file starts with '+', got {_show(line)}")
@@ -179,8 +189,8 @@ def _trim_blank(section: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> UpdateFile:
     body = _trim_blank(section)
     move_to = None
-    if body and body[0][1].startswith(MOVE):
-        move_to = body[0][1][len(MOVE) :].strip()
+    if body and _marker(body[0][1]).startswith(MOVE):
+        move_to = _marker(body[0][1])[len(MOVE) :].strip()
         if not move_to:
             raise _error(body[0][0], f"'{MOVE}' needs a path")
         body = body[1:]
@@ -203,7 +213,7 @@ def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> Upd
             close()
             current, start = [], n
             anchor = _anchor(line[2:])
-        elif line.rstrip() == END_OF_FILE:
+        elif _marker(line) == END_OF_FILE:
             if current is None:
                 raise _error(n, f"'{END_OF_FILE}' must follow the lines of a chunk")
             close(at_end=True)
@@ -213,7 +223,7 @@ def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> Upd
                 current, start, anchor = [], n, None
             kind = line[:1] if line[:1] in ("-", "+") else " "
             current.append(PatchLine(kind, line[1:] if line else "", n))
-        elif line.startswith(MOVE):
+        elif _marker(line).startswith(MOVE):
             raise _error(n, f"'{MOVE}' must come right after '{UPDATE} {path}'")
         else:
             raise _error(
