@@ -17,7 +17,7 @@ import pytest
 
 from glmcode.events import TokenUsage
 from glmcode.fix.check import CheckResult, run_check, tail
-from glmcode.fix.git import NotARepository, Repository, git_text
+from glmcode.fix.repository import NotARepository, Repository, fix_git
 from glmcode.fix.outcome import EXIT_CODES, decide
 from glmcode.fix.patch import FileChange, apply, changed_files, diff, snapshot
 from glmcode.fix.prompts import fenced_tail, first_prompt, retry_prompt
@@ -70,10 +70,14 @@ def test_the_check_does_not_see_the_api_key(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_git_does_not_see_the_api_key(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Repository configuration can make git run commands (filters, fsmonitor, aliases).
+    # Repository configuration can make git run commands (filters, fsmonitor, aliases). GitPython
+    # can only add to a child's environment, so this proves the variables are taken out.
     monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
-    out = git_text(["-c", "alias.key=!echo \"[$ZAI_API_KEY]\"", "key"], git_repo)
-    assert out == "[]"
+    monkeypatch.setenv("GLMCODE_API_KEY", "glmcode-secret")
+    _git(git_repo, "config", "alias.key", "!echo \"[$ZAI_API_KEY][$GLMCODE_API_KEY]\"; env")
+    out = fix_git(git_repo).text("key")
+    assert out.splitlines()[0] == "[][]"
+    assert "secret" not in out and "API_KEY=" not in out
 
 
 def lock_holder(lock: Path) -> str:

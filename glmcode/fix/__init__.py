@@ -1,7 +1,8 @@
 """`glmcode fix`: run a check, let the agent work until it passes, hand back a patch.
 
     check.py     the check command: bash, own process group, time limit
-    git.py       git plumbing that never locks or rewrites the user's index
+    repository.py  where the folder sits in its repository; git (through vcs/) that never locks
+                 or rewrites the user's index
     worktree.py  the temporary worktree with the user's uncommitted work copied in
     patch.py     snapshots as tree objects, the patch between them, applying it
     prompts.py   what the agent is told (texts in the .md files beside it)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glmcode.fix.git import GitError, NotARepository, Repository
+from glmcode.fix.repository import GitError, NotARepository, Repository
 from glmcode.fix.options import FixOptions, UsageError, read_task, resolve, validate
 from glmcode.fix.outcome import EXIT_CODES, decide
 from glmcode.fix.patch import apply, changed_files, diff, snapshot

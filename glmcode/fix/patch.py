@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from glmcode.fix.git import git, git_text
+from glmcode.fix.repository import fix_git
 
 SCRATCH_DIR = ".glmcode-scratch"
 # Left out of every snapshot, wherever they sit: the agent's scratch folder, and the bytecode
@@ -38,21 +38,21 @@ def snapshot(top: Path, index: Path) -> str:
             # the index was written look unchanged, and leave it out of the patch.
             shutil.copy2(index, temp_index)
         pathspec = [":/", *(f":(top,glob,exclude){pattern}" for pattern in EXCLUDED)]
-        git(["add", "--all", "--", *pathspec], top, index_file=temp_index)
-        return git_text(["write-tree"], top, index_file=temp_index)
+        git = fix_git(top, temp_index)
+        git.run("add", "--all", "--", *pathspec)
+        return git.text("write-tree")
 
 
 def diff(top: Path, before: str, after: str) -> bytes:
     """A patch from tree `before` to tree `after` that `git apply` takes at the top folder."""
-    return git(
-        ["diff-tree", "-p", "--binary", "--full-index", "--no-renames", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
-         before, after],
-        top,
-    ).stdout
+    return fix_git(top).run(
+        "diff-tree", "-p", "--binary", "--full-index", "--no-renames", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
+        before, after,
+    )
 
 
 def changed_files(top: Path, before: str, after: str) -> list[FileChange]:
-    out = git(["diff-tree", "-r", "-z", "--no-renames", "--name-status", before, after], top).stdout
+    out = fix_git(top).run("diff-tree", "-r", "-z", "--no-renames", "--name-status", before, after)
     fields = [f.decode(errors="surrogateescape") for f in out.split(b"\0") if f]
     return [FileChange(path, _STATUS.get(code[:1], code)) for code, path in zip(fields[::2], fields[1::2])]
 
@@ -60,4 +60,4 @@ def changed_files(top: Path, before: str, after: str) -> list[FileChange]:
 def apply(top: Path, patch: bytes) -> None:
     """Apply `patch` to the files under `top`, all or nothing, leaving the index alone."""
     if patch:
-        git(["apply", "--whitespace=nowarn", "-"], top, input=patch)
+        fix_git(top).run("apply", "--whitespace=nowarn", "-", stdin=patch)

@@ -6,12 +6,13 @@ to clean up), and `remove` deletes both its folder and its entry under .git/work
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from glmcode.fix.git import GitError, Repository, git, nul_list
+from glmcode.fix.repository import GitError, Repository, fix_git, nul_list
 
 
 class TempWorktree:
@@ -25,7 +26,7 @@ class TempWorktree:
 
     def __enter__(self) -> TempWorktree:
         try:
-            git(["worktree", "add", "--detach", "--quiet", str(self.top), self.repo.head or "HEAD"], self.repo.top)
+            fix_git(self.repo.top).run("worktree", "add", "--detach", "--quiet", str(self.top), self.repo.head or "HEAD")
             self._added = True
             copy_uncommitted(self.repo, self.top)
         except BaseException:
@@ -37,18 +38,24 @@ class TempWorktree:
         self.remove()
 
     def remove(self) -> None:
+        git = fix_git(self.repo.top)
+        # Best effort, on the way out of whatever happened: the folder goes in any case, and
+        # `prune` drops the entry of a worktree whose folder is gone.
         if self._added:
-            git(["worktree", "remove", "--force", "--force", str(self.top)], self.repo.top, check=False)
+            with contextlib.suppress(GitError):
+                git.run("worktree", "remove", "--force", "--force", str(self.top))
             self._added = False
         shutil.rmtree(self._parent, ignore_errors=True)
-        git(["worktree", "prune"], self.repo.top, check=False)
+        with contextlib.suppress(GitError):
+            git.run("worktree", "prune")
 
 
 def copy_uncommitted(repo: Repository, dest: Path) -> None:
     """Make `dest` (a checkout of HEAD) hold what the user's files hold now: tracked files
     changed, added or deleted since HEAD, and untracked files that are not ignored."""
-    changed = nul_list(git(["diff-index", "-z", "--name-only", "--no-renames", "HEAD", "--"], repo.top).stdout)
-    untracked = nul_list(git(["ls-files", "-z", "--others", "--exclude-standard"], repo.top).stdout)
+    git = fix_git(repo.top)
+    changed = nul_list(git.run("diff-index", "-z", "--name-only", "--no-renames", "HEAD", "--"))
+    untracked = nul_list(git.run("ls-files", "-z", "--others", "--exclude-standard"))
     paths = sorted(set(changed) | {p for p in untracked if not p.endswith("/")})
     present = [p for p in paths if os.path.lexists(repo.top / p)]
     for path in paths:
