@@ -84,6 +84,32 @@ def test_undo_puts_back_edits_and_what_shell_commands_made(git_repo: Path, tmp_p
     assert repo.changes(snap.tree) == []
 
 
+def test_git_variables_of_the_environment_do_not_reach_the_user_repository(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from a git hook, glmcode inherits variables that point at the user's repository;
+    the shadow repository's git runs without them (GitPython alone could only add variables)."""
+    (git_repo / "a.txt").write_text("one\n")
+    subprocess.run(["git", "add", "a.txt"], cwd=git_repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "start"], cwd=git_repo, check=True)
+    (git_repo / "b.txt").write_text("uncommitted\n")
+    user_git = _user_git_state(git_repo)
+    objects = sorted(p.name for p in (git_repo / ".git" / "objects").iterdir())
+    monkeypatch.setenv("GIT_INDEX_FILE", str(git_repo / ".git" / "index"))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(git_repo / ".git" / "objects"))
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.autocrlf'='true'")
+    repo = _repo(git_repo, tmp_path)
+    snap = repo.snapshot("from a hook")
+    (git_repo / "a.txt").write_text("two\n")
+    repo.restore(snap.tree, repo.changes(snap.tree))
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    monkeypatch.delenv("GIT_OBJECT_DIRECTORY")
+    monkeypatch.delenv("GIT_CONFIG_PARAMETERS")
+    assert (git_repo / "a.txt").read_text() == "one\n"
+    assert _user_git_state(git_repo) == user_git
+    assert sorted(p.name for p in (git_repo / ".git" / "objects").iterdir()) == objects
+
+
 def test_ignored_and_large_files_are_left_alone(git_repo: Path, tmp_path: Path) -> None:
     (git_repo / ".gitignore").write_text("build/\n*.log\n")
     (git_repo / "build").mkdir()
@@ -142,7 +168,7 @@ def test_too_many_files_for_a_first_snapshot_is_refused(tmp_path: Path) -> None:
 
 def _workspace(fake, cwd: Path):
     from glmcode.agent.setup import open_workspace
-    from glmcode.config import load_settings
+    from glmcode.config.layers import load_settings
 
     env = {**os.environ, "ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url}
     settings = load_settings(cwd, env, {"permission_mode": "full-auto"})

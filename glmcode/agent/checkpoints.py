@@ -2,7 +2,8 @@
 
 The shadow repository lives under the state folder (`checkpoints/<project>/`) and is always
 used as `git --git-dir=<shadow> --work-tree=<workspace>` with an index of its own per session,
-so the user's `.git`, index, stash and config are never read or written. The user's
+so the user's `.git`, index, stash and config are never read or written (git runs through
+`vcs.Runner`, which leaves out every GIT_ variable glmcode was started with). The user's
 `.gitignore` files decide what is left out, as do files above a size cap; an unchanged tree
 costs little to snapshot again, because git's index remembers each file's stat data and only
 changed files are read.
@@ -18,10 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glmcode.vcs import Runner
 
 # What a shadow snapshot never holds, on top of the user's ignore files: the edit tools'
 # temporary files, and folders that are rebuilt rather than written.
@@ -88,6 +92,7 @@ class ShadowRepo:
         self.limits = limits
         self.index = self.git_dir / "glmcode-index" / session_id
         self.ref = f"refs/glmcode/{session_id}"
+        self._git_runner: Runner | None = None
 
     @classmethod
     def for_workspace(
@@ -99,40 +104,44 @@ class ShadowRepo:
 
     # -- git ----------------------------------------------------------------------------------
 
-    def _env(self) -> dict[str, str]:
-        from glmcode.tools.processes import child_env
+    def _runner(self) -> Runner:
+        from glmcode.vcs import Runner
 
-        env = {k: v for k, v in child_env().items() if not k.startswith("GIT_")}
-        env.update(
-            GIT_DIR=str(self.git_dir),
-            GIT_WORK_TREE=str(self.workspace),
-            GIT_INDEX_FILE=str(self.index),
-            GIT_CONFIG_NOSYSTEM="1",
-            GIT_CONFIG_GLOBAL=os.devnull,
-            GIT_TERMINAL_PROMPT="0",
-            GIT_AUTHOR_NAME="glmcode",
-            GIT_AUTHOR_EMAIL="glmcode@localhost",
-            GIT_COMMITTER_NAME="glmcode",
-            GIT_COMMITTER_EMAIL="glmcode@localhost",
-            LC_ALL="C",
-        )
-        return env
-
-    def _git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
-        try:
-            proc = subprocess.run(
-                ["git", "-c", "core.autocrlf=false", "-c", "core.safecrlf=false", "-c", "core.fsmonitor=false", *args],
-                input=stdin,
-                capture_output=True,
-                env=self._env(),
-                cwd=self.workspace,
+        if self._git_runner is None:
+            env = {
+                "GIT_DIR": str(self.git_dir),
+                "GIT_WORK_TREE": str(self.workspace),
+                "GIT_INDEX_FILE": str(self.index),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_AUTHOR_NAME": "glmcode",
+                "GIT_AUTHOR_EMAIL": "glmcode@localhost",
+                "GIT_COMMITTER_NAME": "glmcode",
+                "GIT_COMMITTER_EMAIL": "glmcode@localhost",
+                "LC_ALL": "C",
+            }
+            self._git_runner = Runner(
+                self.workspace,
+                env,
+                config=["core.autocrlf=false", "core.safecrlf=false", "core.fsmonitor=false"],
+                # Any other GIT_ variable of glmcode's environment (a hook's GIT_OBJECT_DIRECTORY,
+                # GIT_CONFIG_PARAMETERS) would reach into the user's repository or settings.
+                drop=[name for name in os.environ if name.startswith("GIT_")],
+                missing="git is not installed, so checkpoints (/undo, /rewind) are off",
             )
-        except FileNotFoundError:
-            raise CheckpointError("git is not installed, so checkpoints (/undo, /rewind) are off") from None
-        if check and proc.returncode != 0:
-            detail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
-            raise CheckpointError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
-        return proc.stdout
+        return self._git_runner
+
+    def _git(self, *args: str, stdin: bytes | None = None) -> bytes:
+        from glmcode.vcs import GitError, GitFailed
+
+        try:
+            return self._runner().run(*args, stdin=stdin)
+        except GitFailed as exc:
+            detail = exc.stderr.splitlines()
+            raise CheckpointError(f"git {args[0]} failed: {detail[-1] if detail else exc.status}") from None
+        except GitError as exc:
+            raise CheckpointError(str(exc)) from None
 
     def _ensure(self) -> None:
         if not (self.git_dir / "HEAD").exists():
@@ -205,7 +214,10 @@ class ShadowRepo:
     def snapshot(self, message: str) -> Snapshot:
         """Records the workspace as a commit on this session's ref."""
         tree, skipped = self.write_tree()
-        parent = self._git("rev-parse", "--verify", "--quiet", self.ref, check=False).decode().strip()
+        try:
+            parent = self._git("rev-parse", "--verify", "--quiet", self.ref).decode().strip()
+        except CheckpointError:
+            parent = ""  # the session's first snapshot
         args = ["commit-tree", tree, "-m", message]
         if parent:
             args += ["-p", parent]

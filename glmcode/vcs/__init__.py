@@ -35,6 +35,7 @@ class GitFailed(GitError):
     """A git command exited non-zero; `stderr` is what it said."""
 
     def __init__(self, subcommand: str, status: int | str | None, stderr: str) -> None:
+        self.status = status
         self.stderr = stderr.strip()
         super().__init__(f"git {subcommand} failed: {self.stderr or f'exit {status}'}")
 
