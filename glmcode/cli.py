@@ -22,7 +22,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if _first_word(args) not in SUBCOMMANDS and not any(a in ("-h", "--help") for a in args):
         args = ["chat", *args]  # `glmcode` and `glmcode "prompt"` open the interactive session
-    app = build_app()
+    code = _run(build_app(), args)
+    if argv is None and _first_word(args) == "exec":
+        _exit_now(code)
+    return code
+
+
+def _run(app: Any, args: list[str]) -> int:
     try:
         app(args=args, prog_name="glmcode")
     except SystemExit as exc:
@@ -30,6 +36,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """Ends a finished `exec` run without tearing the interpreter down: freeing every module
+    and the TLS certificates takes 20-30 ms, longer than some turns' own work after start-up.
+    The session file is closed by then; only a flush that fails, or a thread that is not a
+    daemon still running, sends the exit the ordinary way (which reports them)."""
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 # Options of the interactive session that take a value, so the value is not read as a command.
