@@ -7,18 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from glmcode.config import (
-    PROVIDERS,
-    ConfigError,
-    MissingKeyError,
-    Settings,
-    describe,
-    is_trusted,
-    load_settings,
-    mask_secret,
-    require_api_key,
-    trust_project,
-)
+from glmcode.config.display import describe, mask_secret
+from glmcode.config.errors import ConfigError, MissingKeyError
+from glmcode.config.layers import load_settings
+from glmcode.config.settings import Settings, require_api_key
+from glmcode.config.trust import is_trusted, trust_project
+from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import (
     config_dir,
     find_project_root,

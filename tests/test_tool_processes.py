@@ -113,7 +113,7 @@ def test_the_api_key_variables_are_left_out_of_every_child(tmp_path: Path, monke
 
 
 def test_the_key_variables_are_those_the_configuration_reads() -> None:
-    from glmcode.config import ENV_VARS
+    from glmcode.config.layers import ENV_VARS
 
     assert {name for names, field in ENV_VARS if field == "api_key" for name in names} == set(processes.KEY_VARIABLES)
 

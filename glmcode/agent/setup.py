@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from glmcode.agent.loop import Agent
 from glmcode.agent.session import SessionWriter, new_session_id
 from glmcode.agent.tool_calls import Approver, ToolRunner
-from glmcode.config import Settings
+from glmcode.config.settings import Settings
 from glmcode.events import MessageAdded, Notice, SessionStarted
 from glmcode.text import count
 from glmcode.tools.base import ToolContext

@@ -9,7 +9,9 @@ from typing import Any
 
 
 def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
-    from glmcode.config import ConfigError, describe, load_settings
+    from glmcode.config.display import describe
+    from glmcode.config.errors import ConfigError
+    from glmcode.config.layers import load_settings
     from glmcode.paths import project_config_file, user_config_file
 
     cwd = Path(cd).expanduser().resolve() if cd else Path.cwd()
@@ -32,7 +34,7 @@ def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
 
 
 def trust_command(path: str | None) -> int:
-    from glmcode.config import trust_project
+    from glmcode.config.trust import trust_project
     from glmcode.paths import find_project_root
 
     root = Path(path).expanduser().resolve() if path else find_project_root(Path.cwd())

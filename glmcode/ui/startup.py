@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
-    from glmcode.config import Settings
+    from glmcode.config.settings import Settings
 
 
 class StartupError(Exception):
@@ -41,7 +41,9 @@ def start(
 ) -> Start:
     """`default_mode`: the permission mode when neither a flag nor a config file chose one
     (exec works in auto-edit, where nobody can answer a question)."""
-    from glmcode.config import ConfigError, load_settings, require_api_key
+    from glmcode.config.errors import ConfigError
+    from glmcode.config.layers import load_settings
+    from glmcode.config.settings import require_api_key
 
     cwd = working_folder(cd)
     try:

@@ -211,7 +211,8 @@ def rule_saver(project_root: Path, env: Mapping[str, str]) -> Callable[[str], st
     """Saves a rule to the project's config and says what came of it."""
 
     def save(rule: str) -> str:
-        from glmcode.config import ConfigError, is_trusted
+        from glmcode.config.errors import ConfigError
+        from glmcode.config.trust import is_trusted
         from glmcode.paths import project_config_file
         from glmcode.ui.tui.allow_rules import RuleFileError, save_allow_rule
 

@@ -1,0 +1,22 @@
+"""glmcode's settings: where they come from (`layers`), what each accepts (`values`), reading
+the files (`files`), which projects are trusted (`trust`) and what `glmcode config` shows
+(`display`). The names below are the ones the rest of glmcode uses."""
+
+from glmcode.config.display import describe, mask_secret
+from glmcode.config.errors import ConfigError, MissingKeyError
+from glmcode.config.layers import ENV_VARS, load_settings
+from glmcode.config.settings import Settings, require_api_key
+from glmcode.config.trust import is_trusted, trust_project
+
+__all__ = [
+    "ENV_VARS",
+    "ConfigError",
+    "MissingKeyError",
+    "Settings",
+    "describe",
+    "is_trusted",
+    "load_settings",
+    "mask_secret",
+    "require_api_key",
+    "trust_project",
+]

@@ -1,0 +1,188 @@
+"""Settings from five layers, later winning: defaults, the user's config file, the project's
+`.glmcode/config.toml`, environment variables, command-line flags.
+
+Every value remembers where it came from (`Settings.sources`). A project file is written by
+whoever wrote the repository, so it may tighten permissions but may only loosen them once the
+user has trusted the folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from glmcode.config.errors import ConfigError, tilde
+from glmcode.config.files import read_file_layer
+from glmcode.config.settings import DEFAULTS, LISTS, Settings
+from glmcode.config.trust import is_trusted
+from glmcode.config.values import VALIDATORS, Invalid
+from glmcode.llm.catalog import PROVIDERS
+from glmcode.paths import find_project_root, home_dir, project_config_file, user_config_file
+from glmcode.permissions import mode_strictness
+
+# Variables and the setting each gives; where two name one setting, the first set wins.
+ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("GLMCODE_API_KEY", "ZAI_API_KEY"), "api_key"),
+    (("GLMCODE_BASE_URL", "ZAI_BASE_URL"), "base_url"),
+    (("GLMCODE_MODEL",), "model"),
+    (("GLMCODE_PROVIDER",), "provider"),
+    (("GLMCODE_PERMISSION_MODE",), "permission_mode"),
+)
+# Flags named like the option a person types, where that differs from the field name.
+FLAG_NAMES: Mapping[str, str] = MappingProxyType({"add_dirs": "--add-dir"})
+
+
+class _Builder:
+    """Accumulates layers: scalars are replaced, lists grow (a deny rule from the user's file
+    stays when a flag adds another)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = dict(DEFAULTS)
+        self.sources: dict[str, str] = {k: "default" for k in DEFAULTS}
+        self.layer: dict[str, int] = {k: 0 for k in DEFAULTS}
+        self.lists: dict[str, list[str]] = {k: [] for k in LISTS}
+        self.list_sources: dict[str, list[str]] = {k: [] for k in LISTS}
+        self.warnings: list[str] = []
+
+    def set(self, name: str, value: Any, source: str, layer: int) -> None:
+        if name in LISTS:
+            if not value:
+                return
+            for item in value:
+                if item not in self.lists[name]:
+                    self.lists[name].append(item)
+            if source not in self.list_sources[name]:
+                self.list_sources[name].append(source)
+        else:
+            self.values[name] = value
+            self.sources[name] = source
+            self.layer[name] = layer
+
+
+def _absolute_dirs(dirs: tuple[str, ...], base: Path, env: Mapping[str, str]) -> tuple[str, ...]:
+    out = []
+    for text in dirs:
+        if text == "~" or text.startswith("~/"):
+            path = home_dir(env) / text[2:]
+        else:
+            path = Path(text)
+        out.append(os.path.normpath(path if path.is_absolute() else base / path))
+    return tuple(out)
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{tilde(path)}:{line}" if line else tilde(path)
+
+
+def _apply_user_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str]) -> None:
+    for name, (value, line) in read_file_layer(path).items():
+        if name == "add_dirs":
+            value = _absolute_dirs(value, root, env)
+        builder.set(name, value, _where(path, line), 1)
+
+
+def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str]) -> None:
+    layer = read_file_layer(path, user_file=user_config_file(env))
+    trusted: bool | None = None
+
+    def trusted_now() -> bool:
+        nonlocal trusted
+        if trusted is None:
+            trusted = is_trusted(root, env)
+        return trusted
+
+    hint = "ignored until you run `glmcode trust`"
+    for name, (value, line) in layer.items():
+        source = _where(path, line)
+        if name == "add_dirs":
+            value = _absolute_dirs(value, root, env)
+        widening = (
+            (name in ("allow", "add_dirs") and bool(value))
+            or (name == "base_url" and value not in PROVIDERS.values())
+            or (
+                name == "permission_mode"
+                and mode_strictness(value) < mode_strictness(builder.values["permission_mode"])
+            )
+        )
+        if widening and not trusted_now():
+            builder.warnings.append(_untrusted_warning(name, value, hint))
+            continue
+        builder.set(name, value, source, 2)
+
+
+def _untrusted_warning(name: str, value: Any, hint: str) -> str:
+    if name == "permission_mode":
+        return f"project config asks for mode {value}; {hint}"
+    if name == "allow":
+        return f"project config asks to allow {', '.join(value)}; {hint}"
+    if name == "add_dirs":
+        return f"project config asks to add writable folders {', '.join(value)}; {hint}"
+    # The API key goes wherever base_url points, so a repository may not choose it alone.
+    return f"project config sets base_url {value}; {hint}"
+
+
+def _apply_env(builder: _Builder, env: Mapping[str, str]) -> None:
+    for names, field_name in ENV_VARS:
+        # An empty variable is as good as unset: `ZAI_API_KEY= glmcode` is a common way to
+        # hide a key from one run.
+        var = next((name for name in names if env.get(name, "").strip()), None)
+        if var is None:
+            continue
+        try:
+            value = VALIDATORS[field_name](env[var])
+        except Invalid as exc:
+            raise ConfigError(str(exc), origin=f"environment variable {var}") from None
+        builder.set(field_name, value, f"env {var}", 3)
+
+
+def _apply_flags(
+    builder: _Builder, flags: Mapping[str, Any], cwd: Path, env: Mapping[str, str]
+) -> None:
+    for name, value in flags.items():
+        if name not in VALIDATORS:
+            raise ValueError(f"unknown setting in flags: {name!r}")
+        if value is None or (name in LISTS and not value):
+            continue
+        flag = FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+        try:
+            checked = VALIDATORS[name](value)
+        except Invalid as exc:
+            raise ConfigError(str(exc), origin=f"flag {flag}") from None
+        if name == "add_dirs":
+            checked = _absolute_dirs(checked, cwd, env)
+        builder.set(name, checked, f"flag {flag}", 4)
+
+
+def load_settings(
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings for work in `cwd`. Raises ConfigError for anything it cannot use."""
+    env = os.environ if env is None else env
+    cwd = Path(cwd).expanduser().resolve()
+    root = find_project_root(cwd)
+    builder = _Builder()
+    _apply_user_file(builder, user_config_file(env), root, env)
+    _apply_project_file(builder, project_config_file(root), root, env)
+    _apply_env(builder, env)
+    _apply_flags(builder, flags or {}, cwd, env)
+
+    values, sources = builder.values, builder.sources
+    provider = values["provider"]
+    # An explicit base_url wins unless a later layer chose a provider.
+    if values["base_url"] is None or builder.layer["base_url"] < builder.layer["provider"]:
+        values["base_url"] = PROVIDERS[provider]
+        sources["base_url"] = f"provider {provider}"
+    for name in LISTS:
+        sources[name] = ", ".join(builder.list_sources[name]) or "default"
+    return Settings(
+        **values,
+        **{name: tuple(builder.lists[name]) for name in LISTS},
+        project_root=root,
+        sources=MappingProxyType(dict(sources)),
+        warnings=tuple(builder.warnings),
+    )

@@ -1,0 +1,73 @@
+"""The settings glmcode runs with, their defaults, and the one setting with no default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from glmcode.config.errors import MissingKeyError, tilde
+from glmcode.llm.catalog import PROVIDERS
+from glmcode.paths import user_config_file
+
+DEFAULT_PROVIDER = "zai"
+DEFAULT_MODEL = "glm-4.6"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    api_key: str | None = field(default=None, repr=False)
+    provider: str = DEFAULT_PROVIDER
+    base_url: str = PROVIDERS[DEFAULT_PROVIDER]
+    model: str = DEFAULT_MODEL
+    max_tokens: int | None = None
+    temperature: float | None = None
+    thinking: bool = True
+    timeout: float = 300.0
+    compact_threshold: float = 0.8
+    permission_mode: str = "ask"
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    add_dirs: tuple[str, ...] = ()
+    project_root: Path
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
+           "timeout", "compact_threshold", "permission_mode")
+LISTS = ("allow", "deny", "add_dirs")
+# Settings' own defaults, except base_url: None there means "the chosen provider's URL".
+DEFAULTS: Mapping[str, Any] = MappingProxyType({
+    **{f.name: f.default for f in fields(Settings) if f.name in SCALARS},
+    "base_url": None,
+})
+
+
+def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The key, or a MissingKeyError saying every way to give one."""
+    if settings.api_key:
+        return settings.api_key
+    config = tilde(user_config_file(env))
+    openrouter = (
+        "\nWith --provider openrouter, put your OpenRouter key in GLMCODE_API_KEY instead.\n"
+        if settings.provider == "openrouter"
+        else ""
+    )
+    message = (
+        "no API key found.\n"
+        "Give glmcode your Z.ai key in one of these ways:\n"
+        '  - export ZAI_API_KEY="your-key"\n'
+        "    (GLMCODE_API_KEY also works, and wins when both are set)\n"
+        f"  - or add this line to {config}:\n"
+        '        api_key = "your-key"\n'
+        "Z.ai has two kinds of keys, each with its own endpoint:\n"
+        "  - pay-as-you-go API keys use the default provider, zai;\n"
+        "  - GLM Coding Plan keys need --provider zai-coding, or provider = \"zai-coding\" in\n"
+        f"    {config}.\n"
+        "A key used on the other kind's endpoint fails with error 1113 (\"arrears\")."
+        f"{openrouter}"
+    )
+    raise MissingKeyError(message, path=user_config_file(env), key="api_key")
