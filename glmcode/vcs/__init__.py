@@ -89,9 +89,9 @@ class Runner:
             raise GitFailed(subcommand, status, err)
         return out
 
-    def text(self, subcommand: str, *args: str, stdin: bytes | None = None) -> str:
+    def text(self, subcommand: str, *args: str, stdin: bytes | None = None, timeout: float | None = None) -> str:
         """`run`'s output as text, without the surrounding blank space."""
-        return self.run(subcommand, *args, stdin=stdin).decode(errors="surrogateescape").strip()
+        return self.run(subcommand, *args, stdin=stdin, timeout=timeout).decode(errors="surrogateescape").strip()
 
     def _command(self) -> Git:
         if self._git is None:

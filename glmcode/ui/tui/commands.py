@@ -346,16 +346,15 @@ def untracked_files(cwd: Path) -> list[str]:
 
 def git_diff(cwd: Path) -> str | None:
     """`git diff` of the working tree, None outside a repository or without git."""
+    from glmcode.vcs import GitError, Runner
+
+    # No index refresh written behind the user's own git, no prompt, and (through Runner)
+    # no API key for whatever the repository's configuration runs.
+    git = Runner(cwd, {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
     try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"], cwd=cwd, capture_output=True, text=True, timeout=10
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
+        if git.text("rev-parse", "--is-inside-work-tree", timeout=10) != "true":
             return None
-        diff = subprocess.run(
-            ["git", "--no-pager", "diff", "--no-color", "--no-ext-diff"],
-            cwd=cwd, capture_output=True, text=True, timeout=30, errors="replace",
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        diff = git.run("diff", "--no-color", "--no-ext-diff", timeout=30)
+    except GitError:
         return None
-    return diff.stdout if diff.returncode == 0 else None
+    return diff.decode(errors="replace")
