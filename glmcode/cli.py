@@ -22,10 +22,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if _first_word(args) not in SUBCOMMANDS and not any(a in ("-h", "--help") for a in args):
         args = ["chat", *args]  # `glmcode` and `glmcode "prompt"` open the interactive session
-    code = _run(build_app(), args)
+    params = None
+    if args[:1] == ["exec"]:
+        from glmcode.ui.exec_args import parse
+
+        params = parse(args[1:])  # None: typer reads them (help, errors, unusual spellings)
+    code = _run(build_app(), args) if params is None else _run_exec(params)
     if argv is None and _first_word(args) == "exec":
         _exit_now(code)
     return code
+
+
+def _run_exec(params: dict[str, Any]) -> int:
+    """`glmcode exec` with its arguments already read, ending as typer would end it."""
+    from glmcode.ui.headless import exec_command
+
+    try:
+        return exec_command(
+            params["prompt"], _flags(params), cd=params["cd"], output_format=params["output_format"],
+            verbose=params["verbose"], max_turns=params["max_turns"], resume=params["resume"],
+        )
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        return 130
+    except EOFError:
+        sys.stderr.write("\nAborted!\n")
+        return 1
+    except BrokenPipeError:
+        # As click does: the reader went away, so say nothing more and fail quietly.
+        import os
+
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+        return 1
 
 
 def _run(app: Any, args: list[str]) -> int:
