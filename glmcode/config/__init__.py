@@ -1,6 +1,7 @@
-"""glmcode's settings: where they come from (`layers`), what each accepts (`values`), reading
-the files (`files`), which projects are trusted (`trust`) and what `glmcode config` shows
-(`display`). The names below are the ones the rest of glmcode uses."""
+"""glmcode's settings: what they are (`settings`), how they are loaded from five layers
+(`layers`), what each accepts (`values`), reading the files (`files`), the error a bad one
+becomes (`errors`), which projects are trusted (`trust`) and what `glmcode config` shows
+(`display`). The names below are the ones the rest of glmcode imported from `glmcode.config`."""
 
 from glmcode.config.display import describe, mask_secret
 from glmcode.config.errors import ConfigError, MissingKeyError
