@@ -97,6 +97,8 @@ def _plain_facts(cwd: Path) -> RepoFacts:
 def _git(cwd: Path, *args: str) -> str | None:
     """Output of one read-only git command, or None when it fails (not a repository, no
     commits yet, no git on this machine)."""
+    # Plain subprocess, not GitPython (vcs/): this runs on the first-prompt path, and
+    # GitPython's import alone runs `git version` and costs 60-70 ms.
     import subprocess
 
     from glmcode.tools.processes import child_env
