@@ -23,7 +23,7 @@ from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Event, ToolCallFinished
 from glmcode.llm.client import GLMClient
 from glmcode.llm.types import ClientConfig
-from glmcode.permissions import Policy
+from glmcode.permissions.policy import Policy
 from glmcode.testing import FakeGLM
 from glmcode.tools.base import ToolContext
 from glmcode.tools.registry import Registry

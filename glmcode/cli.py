@@ -109,7 +109,7 @@ def build_app() -> Any:
     import typer
 
     from glmcode.llm.catalog import PROVIDERS
-    from glmcode.permissions import MODES
+    from glmcode.permissions.modes import MODES
 
     app = typer.Typer(
         add_completion=False,

@@ -14,7 +14,7 @@ from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Compacted, Event, Notice, Retrying
 from glmcode.llm.client import GLMClient
 from glmcode.llm.types import ClientConfig
-from glmcode.permissions import Policy
+from glmcode.permissions.policy import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult
 from glmcode.tools.registry import Registry
 

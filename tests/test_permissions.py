@@ -5,16 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from glmcode.permissions import (
-    MODES,
-    Policy,
-    Rule,
-    Verdict,
-    call_target,
-    is_read_only_command,
-    mode_strictness,
-    suggest_rule,
-)
+from glmcode.permissions.modes import MODES, Verdict, mode_strictness
+from glmcode.permissions.policy import Policy, suggest_rule
+from glmcode.permissions.readers import is_read_only_command
+from glmcode.permissions.rules import Rule
+from glmcode.permissions.targets import call_target
 
 READ = ("read_file", "read", {"path": "src/app.py"})
 GREP = ("grep", "read", {"pattern": "x"})

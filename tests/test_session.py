@@ -32,7 +32,7 @@ from glmcode.events import (
 )
 from glmcode.llm.client import GLMClient
 from glmcode.llm.types import ClientConfig
-from glmcode.permissions import Policy
+from glmcode.permissions.policy import Policy
 from glmcode.tools.base import Param, Tool, ToolContext, ToolResult
 from glmcode.tools.registry import Registry
 

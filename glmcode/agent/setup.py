@@ -59,7 +59,7 @@ def open_workspace(
     from glmcode.llm.client import GLMClient
     from glmcode.llm.types import ClientConfig
     from glmcode.paths import config_dir
-    from glmcode.permissions import Policy
+    from glmcode.permissions.policy import Policy
 
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
 from glmcode.llm.errors import redact
 from glmcode.llm.types import ModelReply
-from glmcode.permissions import Policy, suggest_rule
+from glmcode.permissions.policy import Policy, suggest_rule
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.registry import Registry
 

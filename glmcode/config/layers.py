@@ -21,7 +21,7 @@ from glmcode.config.trust import is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import find_project_root, home_dir, project_config_file, user_config_file
-from glmcode.permissions import mode_strictness
+from glmcode.permissions.modes import mode_strictness
 
 # Variables and the setting each gives; where two name one setting, the first set wins.
 ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (

@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import Any
 
 from glmcode.llm.catalog import PROVIDERS
-from glmcode.permissions import MODES, Rule
+from glmcode.permissions.modes import MODES
+from glmcode.permissions.rules import Rule
 
 
 class Invalid(ValueError):
