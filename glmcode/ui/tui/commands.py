@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,14 +333,14 @@ def _chars(message: dict[str, Any]) -> int:
 def untracked_files(cwd: Path) -> list[str]:
     """Files a command created that git does not track (and does not ignore): `git diff`
     leaves them out, yet they are changes of the session too."""
+    from glmcode.vcs import GitError, Runner
+
+    git = Runner(cwd, {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
     try:
-        listed = subprocess.run(
-            ["git", "ls-files", "--others", "--exclude-standard"],
-            cwd=cwd, capture_output=True, text=True, timeout=30, errors="replace",
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        listed = git.run("ls-files", "--others", "--exclude-standard", timeout=30).decode(errors="replace")
+    except GitError:
         return []
-    return [line for line in listed.stdout.splitlines() if line] if listed.returncode == 0 else []
+    return [line for line in listed.splitlines() if line]
 
 
 def git_diff(cwd: Path) -> str | None:
