@@ -353,6 +353,16 @@ def test_missing_key_message(project: Path, env: dict[str, str]) -> None:
     assert require_api_key(keyed, env) == KEY
 
 
+@pytest.mark.parametrize(("provider", "vendor"), [("openrouter", "OpenRouter"), ("cometapi", "CometAPI")])
+def test_missing_key_message_names_the_reseller_key(
+    project: Path, env: dict[str, str], provider: str, vendor: str
+) -> None:
+    settings = load_settings(project, env, {"provider": provider})
+    with pytest.raises(MissingKeyError) as info:
+        require_api_key(settings, env)
+    assert f"With --provider {provider}, put your {vendor} key in GLMCODE_API_KEY" in str(info.value)
+
+
 @pytest.mark.parametrize("secret", [KEY, "sk-" + "x" * 13 + "f9c2", "short", "", "a" * 15, "b" * 200])
 def test_mask_secret_never_shows_the_key(secret: str) -> None:
     shown = mask_secret(secret)

@@ -46,14 +46,19 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
 })
 
 
+# Providers that sell GLM under their own keys, which ZAI_API_KEY does not name.
+_RESELLERS: Mapping[str, str] = MappingProxyType({"openrouter": "OpenRouter", "cometapi": "CometAPI"})
+
+
 def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     """The key, or a MissingKeyError saying every way to give one."""
     if settings.api_key:
         return settings.api_key
     config = tilde(user_config_file(env))
-    openrouter = (
-        "\nWith --provider openrouter, put your OpenRouter key in GLMCODE_API_KEY instead.\n"
-        if settings.provider == "openrouter"
+    vendor = _RESELLERS.get(settings.provider)
+    resold = (
+        f"\nWith --provider {settings.provider}, put your {vendor} key in GLMCODE_API_KEY instead.\n"
+        if vendor
         else ""
     )
     message = (
@@ -68,6 +73,6 @@ def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) ->
         "  - GLM Coding Plan keys need --provider zai-coding, or provider = \"zai-coding\" in\n"
         f"    {config}.\n"
         "A key used on the other kind's endpoint fails with error 1113 (\"arrears\")."
-        f"{openrouter}"
+        f"{resold}"
     )
     raise MissingKeyError(message, path=user_config_file(env), key="api_key")
