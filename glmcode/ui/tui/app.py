@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
     from glmcode.agent.setup import Workspace
     from glmcode.ui.tui.approvals import PausingApprover
-    from glmcode.ui.tui.commands import SlashCommands
-    from glmcode.ui.tui.recent import Recent
-    from glmcode.ui.tui.status import SessionStatus
+
 
 def interactive_command(
     prompt: str | None, flags: dict[str, Any], *, cd: str | None, resume: str | None = None
