@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import glmcode.tools.glob as glob_module
+import glmcode.tools.rg as rg_module
 from glmcode.tools.base import ToolContext, ToolError, ToolResult
 from glmcode.tools.glob import MAX_FILES, TOOL
 from glmcode.tools.ignore import GlobFilter, expand_braces
@@ -46,7 +46,7 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture(params=["rg", "python"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "python":
-        monkeypatch.setattr(glob_module, "find_rg", lambda: None)
+        monkeypatch.setattr(rg_module, "find_rg", lambda: None)
     else:
         assert find_rg() is not None
     return str(request.param)
@@ -135,7 +135,7 @@ def test_both_ways_list_the_same_files(tree: Path, monkeypatch: pytest.MonkeyPat
     for pattern in ("*", "**/*.py", "src/**", ".*", "**/.*/**", "!*.md", "src/*/*"):
         with_rg = glob(tree, pattern).output
         with monkeypatch.context() as patch:
-            patch.setattr(glob_module, "find_rg", lambda: None)
+            patch.setattr(rg_module, "find_rg", lambda: None)
             assert glob(tree, pattern).output == with_rg
     assert "src/pkg/tie_a.py" not in glob(tree, "*").output
     assert "src/pkg/tie_b.py" in glob(tree, "*").output

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import glmcode.tools.grep as grep_module
+import glmcode.tools.rg as rg_module
 from glmcode.tools.base import ToolContext, ToolError, ToolResult
 from glmcode.tools.grep import TOOL
 from glmcode.tools.rg import find_rg
@@ -83,7 +83,7 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture(params=["rg", "python"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "python":
-        monkeypatch.setattr(grep_module, "find_rg", lambda: None)
+        monkeypatch.setattr(rg_module, "find_rg", lambda: None)
     else:
         assert find_rg() is not None
     return str(request.param)
@@ -272,7 +272,7 @@ def _both(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     for query in QUERIES:
         with_rg = TOOL.run(TOOL.validate(query), ToolContext(root)).output
         with monkeypatch.context() as patch:
-            patch.setattr(grep_module, "find_rg", lambda: None)
+            patch.setattr(rg_module, "find_rg", lambda: None)
             with_python = TOOL.run(TOOL.validate(query), ToolContext(root)).output
         pairs.append((with_rg, with_python))
     return pairs
@@ -338,5 +338,5 @@ def test_gitignore_corner_cases_agree(tmp_path: Path, monkeypatch: pytest.Monkey
         query = {"pattern": "hello", "path": path, "output_mode": "files_with_matches"}
         assert grep(tree, **query).output == files
         with monkeypatch.context() as patch:
-            patch.setattr(grep_module, "find_rg", lambda: None)
+            patch.setattr(rg_module, "find_rg", lambda: None)
             assert grep(tree, **query).output == files

@@ -3,7 +3,6 @@ and shown as unified diffs."""
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 from collections.abc import Sequence
@@ -211,6 +210,8 @@ def _diff_one(change: FileChange, ctx: ToolContext, context: int) -> str:
         if change.is_move:
             return header
         return header + "(only line endings, encoding or BOM differ)\n"
+    import difflib  # a tool's first run pays for it, not every start
+
     out = [header]
     body = difflib.unified_diff(_with_ends(old_text), _with_ends(new_text), n=context)
     for line in list(body)[2:]:  # difflib's own ---/+++ lines are replaced by the header

@@ -4,7 +4,6 @@ newline; when the piece is not found, show the model where the file differs."""
 from __future__ import annotations
 
 import bisect
-import difflib
 import heapq
 import re
 from collections import Counter
@@ -209,6 +208,8 @@ def _closest_region(lines: list[str], wanted: list[str]) -> tuple[int, float] | 
         remove(line_tokens[start - 1])
         add(line_tokens[start + size - 1])
         scored.append((overlap, -start))
+    import difflib  # only a failed match gets here
+
     want_text = "\n".join(wanted)
     best: tuple[int, float] | None = None
     for _, negative_start in heapq.nlargest(5, scored):

@@ -3,8 +3,6 @@ files told apart, and clear messages for what is missing. Writing is in `changes
 
 from __future__ import annotations
 
-import difflib
-import mimetypes
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -132,6 +130,8 @@ def binary_kind(path: Path, head: bytes) -> str | None:
             return kind
     ext = path.suffix.lower().lstrip(".")
     if ext in BINARY_EXTENSIONS or b"\x00" in head[:SNIFF_BYTES]:
+        import mimetypes  # its tables load only when a binary file is named
+
         guessed = mimetypes.guess_type(path.name)[0]
         return guessed or (f"{ext} file" if ext else "binary data")
     return None
@@ -191,6 +191,8 @@ def similar_names(path: Path, limit: int = 5) -> list[Path]:
     wanted = path.name
     stem = Path(wanted).stem.lower()
     found = [n for n in names if n.lower() == wanted.lower()]
+    import difflib  # a tool's first run pays for it, not every start
+
     found += difflib.get_close_matches(wanted, names, n=limit, cutoff=0.6)
     found += sorted(n for n in names if Path(n).stem.lower() == stem)
     unique = list(dict.fromkeys(n for n in found if n != wanted))

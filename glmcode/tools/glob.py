@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.ignore import GlobFilter, walk_files
-from glmcode.tools.rg import RgUnavailable, find_rg, list_files
 
 MAX_FILES = 200
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    # Imported by the first listing, not by every start: the first request needs only the schema.
+    from glmcode.tools.ignore import GlobFilter
+
     try:
         glob_filter = GlobFilter.parse(args["pattern"])
     except ValueError as exc:
@@ -47,6 +48,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 def visible_files(root: Path, include_hidden: bool, cancel: threading.Event) -> list[Path]:
     """The files under `root` that .gitignore does not hide, from ripgrep when it runs."""
+    from glmcode.tools.ignore import walk_files
+    from glmcode.tools.rg import RgUnavailable, find_rg, list_files
+
     rg = find_rg()
     if rg is not None:
         try:

@@ -7,14 +7,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glmcode.text import count
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
-from glmcode.tools.ignore import GlobFilter
-from glmcode.tools.rg import RgUnavailable, find_rg, rg_search
-from glmcode.tools.search import FileHits, Query, python_search
 from glmcode.tools.truncate import head_tail
+
+# The search machinery (ignore rules, ripgrep, the Python search) is imported by the first
+# search, not by every start: the first request needs only this tool's schema.
+if TYPE_CHECKING:
+    from glmcode.tools.ignore import GlobFilter
+    from glmcode.tools.search import FileHits, Query
 
 MODES = ("content", "files_with_matches", "count")
 DEFAULT_MAX_RESULTS = 200
@@ -29,6 +32,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     root = ctx.resolve(args["path"] or ".")
     if not root.exists():
         raise ToolError(f"grep: {args['path']} does not exist")
+    from glmcode.tools.search import Query
+
     glob_filter = parse_glob(args["glob"], "grep")
     query = Query(root, pattern, args["ignore_case"], args["context"])
     if glob_filter:
@@ -51,6 +56,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 def parse_glob(pattern: str | None, tool: str) -> GlobFilter | None:
     if not pattern:
         return None
+    from glmcode.tools.ignore import GlobFilter
+
     try:
         return GlobFilter.parse(pattern)
     except ValueError as exc:
@@ -62,6 +69,9 @@ def find_hits(
 ) -> Iterator[FileHits]:
     """Files with matches, in path order, from ripgrep when it runs, else from Python; the
     first ones with their lines, up to `lines_wanted` lines."""
+    from glmcode.tools.rg import RgUnavailable, find_rg, rg_search
+    from glmcode.tools.search import python_search
+
     rg = find_rg()
     if rg is not None:
         name_glob = None
