@@ -225,6 +225,46 @@ def test_machine_without_git(tmp_path):
     assert (is_git, branch, commits, status) == (False, None, [], "")
 
 
+def _facts_with_git_on_path(folder: Path, bin_dir: Path, extra_env: dict[str, str]) -> bool:
+    code = (
+        "import sys; from pathlib import Path; "
+        "from glmcode.agent.context import gather_repo_facts; "
+        "print(gather_repo_facts(Path(sys.argv[1])).is_git)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **extra_env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return out.strip() == "True"
+
+
+def test_a_folder_with_no_git_above_starts_no_git(tmp_path):
+    """Outside any repository nothing is asked of git; inside one (or with GIT_DIR) it is."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "git-calls"
+    real_git = subprocess.run(["which", "git"], capture_output=True, text=True, check=True).stdout.strip()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\nexec "{real_git}" "$@"\n')
+    wrapper.chmod(0o755)
+    plain = tmp_path / "plain" / "deeper"
+    plain.mkdir(parents=True)
+    assert not _facts_with_git_on_path(plain, bin_dir, {})
+    assert not calls.exists()
+
+    repo = init_repo(tmp_path / "repo")
+    commit_file(repo, "a.txt", "", "one")
+    assert _facts_with_git_on_path(repo, bin_dir, {})
+    assert "rev-parse --show-toplevel" in calls.read_text()
+
+    elsewhere = tmp_path / "work-tree"
+    elsewhere.mkdir()
+    assert _facts_with_git_on_path(
+        elsewhere, bin_dir, {"GIT_DIR": str(repo / ".git"), "GIT_WORK_TREE": str(elsewhere)}
+    )
+
+
 def test_reading_the_repository_leaves_its_index_alone(tmp_path):
     """A status run at start-up must not rewrite the user's index (git refreshes it otherwise)."""
     repo = init_repo(tmp_path / "repo")

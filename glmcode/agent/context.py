@@ -55,16 +55,20 @@ def gather_repo_facts(cwd: Path) -> RepoFacts:
     start-up, and a library's own import (which runs `git version`) would cost more than them.
     """
     cwd = Path(cwd).resolve()
-    top = _git(cwd, "rev-parse", "--show-toplevel")
+    top = _git(cwd, ("rev-parse", "--show-toplevel"))[0] if _may_be_in_git(cwd) else None
     if top is None or not top.strip():
         return _plain_facts(cwd)
     root = Path(top.strip()).resolve()
-    head = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
     # Run in cwd, not the root, so the listing holds only what lies below the working
     # directory, with paths as the tools will take them.
-    status = _git(cwd, "status", "--porcelain")
-    log = _git(cwd, "log", f"-{RECENT_COMMITS}", "--format=%h %s") or ""
-    listing = _git(cwd, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    head, status, log, listing = _git(
+        cwd,
+        ("symbolic-ref", "--short", "-q", "HEAD"),
+        ("status", "--porcelain"),
+        ("log", f"-{RECENT_COMMITS}", "--format=%h %s"),
+        ("ls-files", "--cached", "--others", "--exclude-standard", "-z"),
+    )
+    log = log or ""
     if listing is None:
         files = _walk_files(cwd, OVERVIEW_MAX_FILES)
     else:
@@ -94,31 +98,44 @@ def _plain_facts(cwd: Path) -> RepoFacts:
     )
 
 
-def _git(cwd: Path, *args: str) -> str | None:
-    """Output of one read-only git command, or None when it fails (not a repository, no
-    commits yet, no git on this machine)."""
+def _may_be_in_git(cwd: Path) -> bool:
+    """False only when git could not find a repository either: no .git in `cwd` or above it,
+    and no GIT_DIR pointing elsewhere. Saves starting git for a folder that is not one."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    return any(os.path.lexists(folder / ".git") for folder in (cwd, *cwd.parents))
+
+
+def _git(cwd: Path, *commands: tuple[str, ...]) -> list[str | None]:
+    """Output of each read-only git command, run side by side; None for one that fails (not a
+    repository, no commits yet, no git on this machine)."""
     # Plain subprocess, not GitPython (vcs/): this runs on the first-prompt path, and
     # GitPython's import alone runs `git version` and costs 60-70 ms.
     import subprocess
 
     from glmcode.tools.processes import child_env
 
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            encoding="utf-8",
-            errors="replace",
-            # A status must not take the index lock from the user's own git; and the
-            # repository's configuration can make git run commands (fsmonitor, filters),
-            # which get no API key, as any command glmcode starts.
-            env=child_env({"GIT_OPTIONAL_LOCKS": "0"}),
-        )
-    except OSError:
-        return None
-    return done.stdout if done.returncode == 0 else None
+    # A status must not take the index lock from the user's own git; and the repository's
+    # configuration can make git run commands (fsmonitor, filters), which get no API key,
+    # as any command glmcode starts.
+    env = child_env({"GIT_OPTIONAL_LOCKS": "0"})
+    started: list[subprocess.Popen[str] | None] = []
+    for args in commands:
+        try:
+            started.append(subprocess.Popen(
+                ["git", *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace", env=env,
+            ))
+        except OSError:
+            started.append(None)
+    outputs: list[str | None] = []
+    for proc in started:
+        if proc is None:
+            outputs.append(None)
+            continue
+        out, _ = proc.communicate()
+        outputs.append(out if proc.returncode == 0 else None)
+    return outputs
 
 
 def _cap_lines(text: str, limit: int) -> str:
