@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +135,16 @@ def _git(cwd: Path, *commands: tuple[str, ...]) -> list[str | None]:
         out, _ = proc.communicate()
         outputs.append(out if proc.returncode == 0 else None)
     return outputs
+
+
+def _platform() -> str:
+    """The system and machine, as platform.system() and platform.machine() name them; on
+    POSIX they read os.uname, which costs nothing to import."""
+    if hasattr(os, "uname"):
+        return f"{os.uname().sysname} {os.uname().machine}"
+    import platform
+
+    return f"{platform.system()} {platform.machine()}"
 
 
 def _cap_lines(text: str, limit: int) -> str:
@@ -266,7 +275,7 @@ def render_environment(facts: RepoFacts, *, model: str, today: str) -> str:
         lines.append("- Not a git repository")
     lines += [
         f"- Date: {today}",
-        f"- Platform: {platform.system()} {platform.machine()}".rstrip(),
+        f"- Platform: {_platform()}".rstrip(),
         f"- Model: {model}",
     ]
     if facts.is_git:

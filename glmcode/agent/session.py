@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,7 +32,8 @@ _DURABLE = (MessageAdded, Compacted)
 def new_session_id(now: float | None = None) -> str:
     """Sortable by time, unique enough for one user's sessions."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    return f"{stamp}-{secrets.token_hex(3)}"
+    # os.urandom is what secrets.token_hex reads, without importing secrets (and hmac) at start.
+    return f"{stamp}-{os.urandom(3).hex()}"
 
 
 class SessionWriter:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -75,7 +75,7 @@ def _parse_block(inner: str) -> tuple[str, list[tuple[str, str]]] | None:
 
 
 def new_call_id() -> str:
-    return "call_" + uuid.uuid4().hex[:24]
+    return "call_" + os.urandom(12).hex()
 
 
 def _split_thinking(text: str) -> tuple[str, str]:
