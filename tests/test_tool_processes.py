@@ -128,3 +128,25 @@ def test_kill_group_returns_even_when_popens_wait_lock_was_left_taken() -> None:
     proc._waitpid_lock.acquire()  # as an interrupt between acquire and try leaves it
     kill_group(proc, grace=0.5)
     assert proc.returncode is not None
+
+
+def test_a_ctrl_c_while_popen_runs_still_ends_the_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interrupt lands after the fork, before Popen hands the process back: the command
+    must not be left running with nobody holding its pid."""
+    import signal
+    import subprocess
+
+    real_popen = subprocess.Popen
+    started: list[int] = []
+
+    def popen_interrupted_on_the_way_back(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        proc = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(proc.pid)
+        signal.raise_signal(signal.SIGINT)
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen_interrupted_on_the_way_back)
+    with pytest.raises(KeyboardInterrupt):
+        processes.start(["sleep", "30"], tmp_path)
+    assert _dead(started[0])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

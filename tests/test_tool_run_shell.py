@@ -22,17 +22,20 @@ def ctx(tmp_path: Path) -> ToolContext:
     return ToolContext(tmp_path)
 
 
-def gone(pid: int) -> bool:
-    """Dead: no such process, or a zombie nobody has reaped yet."""
+def gone(pid: int, within: float = 10.0) -> bool:
+    """Dead within `within` seconds (a zombie nobody has reaped yet counts). A killed process
+    dies a moment after the signal is sent, so this waits on a pidfd, which becomes readable
+    when the process exits, rather than looking once."""
+    import select
+
     try:
-        os.kill(pid, 0)
+        fd = os.pidfd_open(pid)
     except ProcessLookupError:
         return True
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():
-        return False
-    text = stat.read_text()
-    return text[text.rfind(")") + 2 :].split()[0] in ("Z", "X")
+    try:
+        return bool(select.select([fd], [], [], within)[0])
+    finally:
+        os.close(fd)
 
 
 def pids(result: ToolResult) -> list[int]:

@@ -14,7 +14,8 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -45,16 +46,43 @@ def start(
 ) -> subprocess.Popen[bytes]:
     """Starts `argv` in `cwd` as the leader of a new session and process group, so that
     `kill_group` reaches everything it starts. Stdin is /dev/null; the environment is
-    `child_env(env)`. Raises OSError when the program cannot be started."""
-    return subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=child_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-    )
+    `child_env(env)`. Raises OSError when the program cannot be started.
+
+    A Ctrl-C that lands while the process is being started is held until `Popen` returns:
+    raised inside it, nobody would hold the pid of a group that is already running. Then
+    the group is killed and KeyboardInterrupt raised, as a Ctrl-C a moment later would."""
+    with _interrupts_held() as caught:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=child_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    if caught:
+        kill_group(proc)
+        raise KeyboardInterrupt
+    return proc
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[list[int]]:
+    """SIGINT during the block is noted in the list instead of raising, where Python would
+    raise it (the main thread, with the default handler in place)."""
+    caught: list[int] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield caught
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def wait(
