@@ -209,3 +209,14 @@ def _environ() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_ctrl_c_in_the_callback_ends_the_run_cleanly(fake_glm, tmp_path: Path) -> None:
+    fake = fake_glm([{"content": ["Part one. ", "Part two."]}])
+
+    def interrupt(event) -> None:
+        if isinstance(event, TextDelta):
+            raise KeyboardInterrupt
+
+    result = glmcode.run("go", cwd=tmp_path, on_event=interrupt, settings=_settings(fake))
+    assert result.status == "interrupted" and result.text == "Part one. "
