@@ -220,3 +220,13 @@ def test_ctrl_c_in_the_callback_ends_the_run_cleanly(fake_glm, tmp_path: Path) -
 
     result = glmcode.run("go", cwd=tmp_path, on_event=interrupt, settings=_settings(fake))
     assert result.status == "interrupted" and result.text == "Part one. "
+
+
+def test_an_unusable_state_folder_is_a_setup_error(fake_glm, tmp_path: Path) -> None:
+    blocker = tmp_path / "state-is-a-file"
+    blocker.write_text("")
+    fake = fake_glm([{"content": "never"}])
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(blocker)}
+    with pytest.raises(glmcode.SetupError, match="cannot open the session file"):
+        glmcode.run("hi", cwd=tmp_path, env=env, settings=_settings(fake))
+    assert fake.requests == []

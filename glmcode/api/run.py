@@ -18,6 +18,7 @@ from glmcode.api.result import Result, ResultCollector
 from glmcode.events import Event, Notice
 
 if TYPE_CHECKING:
+    from glmcode.agent.sessions_store import Replay
     from glmcode.agent.setup import Workspace
     from glmcode.agent.structured import OutputSpec
     from glmcode.config.settings import Settings
@@ -110,10 +111,13 @@ def stream(
     earlier = _earlier(resume, loaded, env) if resume is not None else None
     from glmcode.agent.setup import open_workspace
 
-    ws = open_workspace(
-        loaded, folder, approver=None if approve is None else _approver(approve), max_turns=max_turns,
-        headless_hint=API_HINT, env=env, resume=earlier, checkpoints=False,
-    )
+    try:
+        ws = open_workspace(
+            loaded, folder, approver=None if approve is None else _approver(approve), max_turns=max_turns,
+            headless_hint=API_HINT, env=env, resume=earlier, checkpoints=False,
+        )
+    except OSError as exc:  # the state folder (sessions) is unusable
+        raise SetupError(f"cannot open the session file: {exc.strerror or exc} ({exc.filename})") from None
     if spec is not None:
         from glmcode.agent.structured import AnswerCheck
 
@@ -226,7 +230,7 @@ def _spec(schema: Schema | None, json_output: bool, retries: int | None, cwd: Pa
         raise SetupError(str(exc)) from None
 
 
-def _earlier(ref: str, settings: Settings, env: Mapping[str, str]) -> Any:
+def _earlier(ref: str, settings: Settings, env: Mapping[str, str]) -> Replay:
     from glmcode.agent.sessions_store import SessionNotFound, find_session, list_sessions, replay
     from glmcode.paths import sessions_dir
 
