@@ -7,9 +7,12 @@ Everything else is built by `build_app`, whose commands import what they use whe
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glmcode import __version__
+
+if TYPE_CHECKING:
+    from glmcode.ui.answer import AnswerOptions
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
 SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions")
@@ -41,6 +44,7 @@ def _run_exec(params: dict[str, Any]) -> int:
         return exec_command(
             params["prompt"], _flags(params), cd=params["cd"], output_format=params["output_format"],
             verbose=params["verbose"], max_turns=params["max_turns"], resume=params["resume"],
+            answer=_answer(params),
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -135,6 +139,7 @@ def build_app() -> Any:
         "text", "--output-format", "-o", help="text, json or stream-json.", callback=_output_format
     )
     verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
+    last_message_opt = typer.Option(None, "--output-last-message", help="Also write the final answer to this file.")
 
     @app.callback()
     def root(
@@ -155,6 +160,10 @@ def build_app() -> Any:
         verbose: bool = verbose_opt,
         max_turns: int = typer.Option(None, "--max-turns", min=1, help="Stop after this many model requests."),
         resume: str = typer.Option(None, "--resume", help="Continue this session (an id, its start, or a number from `glmcode sessions`)."),
+        output_schema: str = typer.Option(None, "--output-schema", help="The final answer must be JSON valid against this JSON Schema file."),
+        json_answer: bool = typer.Option(False, "--json", help="The final answer must be a JSON object."),
+        schema_retries: int = typer.Option(None, "--schema-retries", min=0, help="Times an invalid answer is sent back (default 2)."),
+        output_last_message: str = last_message_opt,
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -171,6 +180,7 @@ def build_app() -> Any:
         flags = _flags(ctx.params)
         raise typer.Exit(exec_command(
             prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
+            answer=_answer(ctx.params),
         ))
 
     @app.command("chat", hidden=True)
@@ -240,6 +250,7 @@ def build_app() -> Any:
         verbose: bool = verbose_opt,
         max_turns: int = typer.Option(None, "--max-turns", help="Model requests allowed per attempt."),
         budget_usd: float = typer.Option(None, "--budget-usd", help="Stop when the run has cost this much."),
+        output_last_message: str = last_message_opt,
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -255,7 +266,7 @@ def build_app() -> Any:
         options = FixOptions(
             task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
             patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
-            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd,
+            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, output_last_message=output_last_message,
         )
         raise typer.Exit(fix_command(options, flags, cd=cd))
 
@@ -288,6 +299,16 @@ def _output_format(value: str) -> str:
     if value not in OUTPUT_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(OUTPUT_FORMATS)}")
     return value
+
+
+def _answer(params: Mapping[str, Any]) -> "AnswerOptions":
+    """exec's options about the final answer (structured output, the last-message file)."""
+    from glmcode.ui.answer import AnswerOptions
+
+    return AnswerOptions(
+        params.get("output_schema"), bool(params.get("json_answer")), params.get("schema_retries"),
+        params.get("output_last_message"),
+    )
 
 
 def _flags(params: Mapping[str, Any]) -> dict[str, Any]:

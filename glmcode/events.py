@@ -205,3 +205,16 @@ class RunFinished(Event):
     turns: int
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class AnswerChecked(Event):
+    """The final answer checked as structured output (`exec --output-schema` or `--json`):
+    `value` is its JSON when valid; otherwise `errors` say where and why ("$.path: message"),
+    and the answer is sent back unless the retries are spent."""
+
+    type: ClassVar[str] = "answer_checked"
+    attempt: int
+    valid: bool
+    value: Any = None
+    errors: tuple[str, ...] = ()

@@ -24,6 +24,9 @@ SAMPLES = [
     ["hi", "--thinking"],
     ["--no-thinking", "hi", "--max-tokens=4096"],
     ["hi", "--model="],
+    ["hi", "--output-schema", "schema.json", "--schema-retries", "0"],
+    ["--json", "hi", "--schema-retries=3", "--output-last-message", "out.txt"],
+    ["--output-last-message=last.md", "-o", "json", "hi"],
 ]
 
 LEFT_TO_TYPER = [
@@ -45,6 +48,9 @@ LEFT_TO_TYPER = [
     ["hi", "--verbose=yes"],
     ["hi", "--thinking", "--no-thinking"],
     ["hi", "--unknown"],
+    ["hi", "--schema-retries", "-1"],
+    ["hi", "--json", "--json"],
+    ["hi", "--output-schema"],
     ["-x"],
 ]
 

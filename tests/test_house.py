@@ -41,7 +41,7 @@ def _imported(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     for target in wanted:
         while target and target not in known:
             target = target.rpartition(".")[0]
-        # The package's own __init__ holds only the version: every module may read it.
+        # The package's own __init__ holds the version (every module may read it) and loads the API lazily.
         if target and target != name and target != PACKAGE.name:
             found.add(target)
     return found

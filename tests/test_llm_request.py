@@ -232,3 +232,14 @@ def test_max_tokens_is_held_to_a_known_models_output_limit() -> None:
     assert max_tokens_for("glm-4.6", 4_000) == 4_000
     assert max_tokens_for("some-new-model", 999_999) == 999_999
     assert max_tokens_for("glm-4.6", None) == 32_768
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_json_mode_goes_last_and_only_where_the_provider_knows_it(provider: str) -> None:
+    plain = build_body(config(provider=provider), MESSAGES, [TOOL], stream=True)
+    body = build_body(config(provider=provider), MESSAGES, [TOOL], stream=True, response_format={"type": "json_object"})
+    if provider == "cometapi":
+        assert body == plain
+    else:
+        assert body == {**plain, "response_format": {"type": "json_object"}}
+        assert list(body) == [*plain, "response_format"]  # the rest keeps its bytes and order

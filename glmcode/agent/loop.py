@@ -106,6 +106,9 @@ class Agent:
         self.loop_guard = loop_guard or LoopGuard()
         self.before_changes = before_changes
         self.after_changes = after_changes
+        # agent/structured.py: extra request fields; an answer's check gives the run's status, or "" to go on.
+        self.request_options: dict[str, Any] = {}
+        self.answer_check: Callable[[str], Generator[Event, None, str]] | None = None
         self._checkpointed = False
         self._stop_requested = False
         self._prompt_index = 0
@@ -234,8 +237,11 @@ class Agent:
                         )
                         yield totals.finished("error", "", turn)
                         return
-                    yield totals.finished("done", reply.content, turn)
-                    return
+                    ending = "done" if self.answer_check is None else (yield from self.answer_check(reply.content))
+                    if ending:
+                        yield totals.finished(ending, reply.content, turn)
+                        return
+                    continue
                 verdict = self.loop_guard.check(reply.content, reply.tool_calls)
                 if verdict.stop is not None:
                     for call in reply.tool_calls:
@@ -316,7 +322,7 @@ class Agent:
         self, tools: list[dict[str, Any]] | None, partial: _Partial
     ) -> Generator[Event, None, ModelReply | GLMError | None]:
         """The reply; the error when the request failed; None when the stream just ended."""
-        stream = self.client.stream(self.messages, tools)
+        stream = self.client.stream(self.messages, tools, **self.request_options)
         try:
             for item in stream:
                 if isinstance(item, TextDelta):

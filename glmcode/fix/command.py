@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from glmcode.config import Settings
 
 def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -> int:
+    from glmcode.ui.answer import AnswerOptionError, last_message_path, write_last_message
     from glmcode.ui.startup import StartupError, start, working_folder
 
     started = time.monotonic()
@@ -47,7 +48,8 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
             )
         # Nobody is there to approve a call: fix works in full-auto, confined to the workspace.
         settings = start({**flags, "permission_mode": "full-auto"}, str(cwd)).settings
-    except (UsageError, NotARepository, StartupError) as exc:
+        last_message = last_message_path(options.output_last_message, cwd)
+    except (UsageError, NotARepository, StartupError, AnswerOptionError) as exc:
         err.write(f"glmcode: {exc}\n")
         return EXIT_CODES["usage"]
     except GitError as exc:
@@ -66,6 +68,10 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
     if options.patch_out == "-":
         sys.stdout.buffer.write(patch)
         sys.stdout.flush()
+    problem = write_last_message(last_message, run.report.result) if last_message else None
+    if problem:
+        err.write(f"glmcode: {problem}\n")
+        return EXIT_CODES["error"]
     return run.report.exit_code
 
 

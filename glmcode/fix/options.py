@@ -26,6 +26,7 @@ class FixOptions:
     verbose: bool = False
     max_turns: int | None = None
     budget_usd: float | None = None
+    output_last_message: str | None = None  # also write the final answer here
 
     @property
     def use_worktree(self) -> bool:

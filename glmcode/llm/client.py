@@ -82,14 +82,15 @@ class GLMClient:
         self._http.close()
 
     def stream(
-        self, messages: list[dict], tools: list[dict] | None = None
+        self, messages: list[dict], tools: list[dict] | None = None, *, response_format: dict | None = None
     ) -> Iterator[ReasoningDelta | TextDelta | Retrying | ModelReply]:
-        """Deltas as they arrive, then exactly one ModelReply.
+        """Deltas as they arrive, then exactly one ModelReply. `response_format`: as in
+        `build_body`.
 
         Before a retry it yields Retrying (its `attempt` is the number of the attempt about
         to start): whatever was shown since the previous attempt began is void.
         """
-        body = self._encode(messages, tools, stream=True)
+        body = self._encode(messages, tools, stream=True, response_format=response_format)
         attempt = 0
         while True:
             attempt += 1
@@ -105,9 +106,11 @@ class GLMClient:
             yield Retrying(failure.message, wait, attempt + 1, self._policy.max_attempts)
             self._sleep(wait)
 
-    def complete(self, messages: list[dict], tools: list[dict] | None = None) -> ModelReply:
+    def complete(
+        self, messages: list[dict], tools: list[dict] | None = None, *, response_format: dict | None = None
+    ) -> ModelReply:
         """The whole reply in one response (`stream: false`), with the same retries."""
-        body = self._encode(messages, tools, stream=False)
+        body = self._encode(messages, tools, stream=False, response_format=response_format)
         attempt = 0
         while True:
             attempt += 1
@@ -120,8 +123,10 @@ class GLMClient:
                 return reply
             self._sleep(self._wait_or_raise(failure, attempt))
 
-    def _encode(self, messages: list[dict], tools: list[dict] | None, *, stream: bool) -> bytes:
-        body = build_body(self.config, messages, tools, stream=stream)
+    def _encode(
+        self, messages: list[dict], tools: list[dict] | None, *, stream: bool, response_format: dict | None = None
+    ) -> bytes:
+        body = build_body(self.config, messages, tools, stream=stream, response_format=response_format)
         # Compact and fixed: the same conversation always gives the same bytes. A lone
         # surrogate (from undecodable file bytes) becomes "?" instead of failing the turn.
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))

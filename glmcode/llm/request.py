@@ -17,6 +17,9 @@ TEMPERATURE_MAX = 0.99
 # Resellers that relay an OpenAI-shaped API: GLM's `tool_stream` is not part of it, and tool
 # calls arrive whole instead of piece by piece, which the assembler reads just as well.
 _WITHOUT_TOOL_STREAM = frozenset({"openrouter", "cometapi"})
+# Providers known to honour `response_format` {"type": "json_object"}; elsewhere the prompt
+# alone asks for JSON, and the answer is checked all the same.
+JSON_MODE_PROVIDERS = frozenset({"zai", "zai-coding", "bigmodel", "bigmodel-coding", "openrouter"})
 
 
 def wire_model(model: str, provider: str) -> str:
@@ -56,9 +59,11 @@ def build_body(
     tools: list[dict[str, Any]] | None,
     *,
     stream: bool,
+    response_format: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The request body. Thinking is switched with `thinking` for Z.ai and BigModel and with
-    `reasoning.enabled` for OpenRouter, which does not know GLM's own field."""
+    `reasoning.enabled` for OpenRouter, which does not know GLM's own field. `response_format`
+    goes only to providers in JSON_MODE_PROVIDERS."""
     openrouter = config.provider == "openrouter"
     body: dict[str, Any] = {
         "model": wire_model(config.model, config.provider),
@@ -77,4 +82,6 @@ def build_body(
     body["max_tokens"] = max_tokens_for(config.model, config.max_tokens)
     if config.temperature is not None:
         body["temperature"] = clamp_temperature(config.temperature)
+    if response_format is not None and config.provider in JSON_MODE_PROVIDERS:
+        body["response_format"] = response_format
     return body

@@ -29,6 +29,8 @@ from glmcode.testing.script import Turn, check_turn, load_script
 
 BASE_PATH = "/api/paas/v4"
 _ENDPOINT = "/chat/completions"
+# GLM knows no json_schema format: structured output is json_object plus the client's check.
+_RESPONSE_FORMATS = ({"type": "text"}, {"type": "json_object"})
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class FakeGLM:
             )
         if not isinstance(body, dict):
             return error_answer(400, "1210", "fake GLM: the request body is not a JSON object")
+        if "response_format" in body and body["response_format"] not in _RESPONSE_FORMATS:
+            return error_answer(400, "1210", "fake GLM: response_format takes type text or json_object only")
         with self._lock:
             if self._played >= len(self._turns):
                 return error_answer(

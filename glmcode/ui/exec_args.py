@@ -24,13 +24,17 @@ _VALUE = {
     "--add-dir": "add_dir",
     "--cd": "cd", "-C": "cd",
     "--max-tokens": "max_tokens",
+    "--output-schema": "output_schema",
+    "--schema-retries": "schema_retries",
+    "--output-last-message": "output_last_message",
 }
 _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
     "--full-auto": ("full_auto", True),
     "--thinking": ("thinking", True), "--no-thinking": ("thinking", False),
+    "--json": ("json_answer", True),
 }
-_INTS = {"max_turns": 1, "max_tokens": None}  # parameter -> its minimum
+_INTS = {"max_turns": 1, "max_tokens": None, "schema_retries": 0}  # parameter -> its minimum
 _OUTPUT_FORMATS = ("text", "json", "stream-json")
 
 
@@ -39,6 +43,7 @@ def defaults() -> dict[str, Any]:
         "prompt": None, "output_format": "text", "verbose": False, "max_turns": None, "resume": None,
         "model": None, "provider": None, "base_url": None, "permission_mode": None,
         "full_auto": False, "add_dir": [], "cd": None, "max_tokens": None, "thinking": None,
+        "output_schema": None, "json_answer": False, "schema_retries": None, "output_last_message": None,
     }
 
 

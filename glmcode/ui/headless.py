@@ -25,8 +25,9 @@ from glmcode.events import (
     ToolCallStarted,
     TurnFinished,
 )
+from glmcode.ui.answer import AnswerOptions, FinalAnswer
 
-EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "interrupted": 130}
+EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "invalid_output": 6, "interrupted": 130}
 HEADLESS_HINT = (
     "To allow it: --full-auto, or an allow rule under [permissions] in your user config "
     "(or in .glmcode/config.toml once you have run `glmcode trust`)."
@@ -42,9 +43,11 @@ def exec_command(
     verbose: bool,
     max_turns: int | None,
     resume: str | None = None,
+    answer: AnswerOptions | None = None,
 ) -> int:
     from glmcode.agent.loop import drive
     from glmcode.agent.setup import open_workspace
+    from glmcode.ui.answer import AnswerOptionError, last_message_path, output_spec, write_last_message
     from glmcode.ui.startup import StartupError, start
 
     err = sys.stderr
@@ -59,6 +62,12 @@ def exec_command(
         err.write("glmcode: the prompt is empty (pass it as an argument, or '-' to read standard input)\n")
         return 2
     settings, cwd, earlier = run.settings, run.cwd, run.resume
+    answer = answer or AnswerOptions()
+    try:
+        spec, last_message = output_spec(answer, cwd), last_message_path(answer.output_last_message, cwd)
+    except AnswerOptionError as exc:
+        err.write(f"glmcode: {exc}\n")
+        return 2
     for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
     try:
@@ -69,21 +78,33 @@ def exec_command(
         return 1
     out = sys.stdout
     if output_format == "text":
-        renderer: Renderer = TextRenderer(out, err, verbose=verbose)
+        renderer: Renderer = TextRenderer(out, err, verbose=verbose, structured=spec is not None)
     else:
-        renderer = JsonRenderer(out, ws.started.session_id, stream=output_format == "stream-json")
+        renderer = JsonRenderer(out, ws.started.session_id, stream=output_format == "stream-json", structured=spec is not None)
         renderer.handle(ws.started)
     for notice in ws.notices:
         renderer.handle(notice)
+    if spec is not None:
+        from glmcode.agent.structured import AnswerCheck
+
+        prompt = AnswerCheck(ws.agent, spec).prompt(prompt)
     try:
         drive(ws.agent.run(prompt), renderer.handle)
     finally:
         ws.session.close()
+    final = renderer.final
+    if output_format != "text" and renderer.status == "invalid_output" and final.checked is not None:
+        err.write("glmcode: the answer did not pass its check:\n" + "\n".join(final.checked.errors) + "\n")
+    problem = write_last_message(last_message, final.text) if last_message and final.finished else None
+    if problem:
+        err.write(f"glmcode: {problem}\n")
+        return 1
     return EXIT_CODES.get(renderer.status, 1)
 
 
 class Renderer:
     status: str = "error"
+    final: FinalAnswer
 
     def handle(self, event: Event) -> None:
         raise NotImplementedError
@@ -93,9 +114,11 @@ class TextRenderer(Renderer):
     """The answer on stdout; progress (reasoning, tool calls, retries) on stderr when stderr is
     a terminal or with --verbose; warnings and errors on stderr always."""
 
-    def __init__(self, out: IO[str], err: IO[str], *, verbose: bool) -> None:
+    def __init__(self, out: IO[str], err: IO[str], *, verbose: bool, structured: bool = False) -> None:
         self.out, self.err = out, err
-        self.stream_answer = out.isatty()
+        self.final = FinalAnswer()
+        # A structured answer is printed once it has passed its check, never as it streams.
+        self.stream_answer = out.isatty() and not structured
         self.progress = verbose or err.isatty()
         self.dim = err.isatty()
         self._out_open = False  # the last thing written to stdout did not end a line
@@ -103,6 +126,7 @@ class TextRenderer(Renderer):
         self._in_reasoning = False
 
     def handle(self, event: Event) -> None:
+        self.final.handle(event)
         if isinstance(event, TextDelta):
             self._end_reasoning()
             if self.stream_answer:
@@ -148,9 +172,11 @@ class TextRenderer(Renderer):
             self.status = event.status
             self._end_reasoning()
             self._end_out_line()
-            if not self.stream_answer and event.result:
-                self.out.write(event.result.strip("\n") + "\n")
+            if not self.stream_answer and event.result and self.final.valid:
+                self.out.write(self.final.text.strip("\n") + "\n")
                 self.out.flush()
+            elif not self.final.valid and event.result:
+                self._say("glmcode: the last answer, which did not pass:\n" + event.result.strip("\n"))
             if event.status == "max_turns":
                 self._say(f"glmcode: stopped after {event.turns} turns (--max-turns)")
             elif event.status == "interrupted":
@@ -185,8 +211,10 @@ class TextRenderer(Renderer):
 
 
 class JsonRenderer(Renderer):
-    def __init__(self, out: IO[str], session_id: str, *, stream: bool) -> None:
+    def __init__(self, out: IO[str], session_id: str, *, stream: bool, structured: bool = False) -> None:
         self.out = out
+        self.structured = structured
+        self.final = FinalAnswer()
         self.session_id = session_id
         self.stream = stream
         self.started = time.monotonic()
@@ -194,6 +222,7 @@ class JsonRenderer(Renderer):
         self.tool_calls = 0
 
     def handle(self, event: Event) -> None:
+        self.final.handle(event)
         if self.stream:
             self._emit(event.to_dict())
         if isinstance(event, Error):
@@ -219,8 +248,16 @@ class JsonRenderer(Renderer):
                     "duration_s": round(time.monotonic() - self.started, 3),
                     "error": self.error,
                     "exit_code": EXIT_CODES.get(event.status, 1),
+                    **(self._structured() if self.structured else {}),
                 }
             )
+
+    def _structured(self) -> dict[str, Any]:
+        checked = self.final.checked
+        return {
+            "structured_output": checked.value if checked is not None and checked.valid else None,
+            "validation_errors": list(checked.errors) if checked is not None else [],
+        }
 
     def _emit(self, record: dict[str, Any]) -> None:
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
