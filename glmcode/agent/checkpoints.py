@@ -1,12 +1,18 @@
 """Snapshots of the workspace in a shadow git repository, and putting files back from them.
 
 The shadow repository lives under the state folder (`checkpoints/<project>/`) and is always
-used as `git --git-dir=<shadow> --work-tree=<workspace>` with an index of its own per session,
-so the user's `.git`, index, stash and config are never read or written (git runs through
-`vcs.Runner`, which leaves out every GIT_ variable glmcode was started with). The user's
+used as `git --git-dir=<shadow> --work-tree=<tree>` with an index of its own per session and
+config of its own, so the user's `.git`, index, stash and config are never written (git runs
+through `vcs.Runner`, which leaves out every GIT_ variable glmcode was started with). The user's
 `.gitignore` files decide what is left out, as do files above a size cap; an unchanged tree
 costs little to snapshot again, because git's index remembers each file's stat data and only
 changed files are read.
+
+In a git work tree, `<tree>` is its top folder and each session's index starts from the user's
+(see checkpoint_base), so the first snapshot reads only what differs from it; a workspace below
+the top is snapshotted as its own tree (`write-tree --prefix`). Elsewhere `<tree>` is the
+workspace and a session starts from the newest index of an earlier one, or from nothing, when
+the first snapshot reads every file and is refused above the folder limits.
 
 Restoring compares a snapshot's tree with a fresh snapshot of the tree as it is now, so files
 created or deleted by shell commands are found as well as those the edit tools wrote. Undoing one
@@ -17,44 +23,26 @@ changed.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from glmcode.agent.checkpoint_base import check_first, copy_newest, init_shadow, listed_paths, shadow_format, stat_key
+from glmcode.agent.checkpoint_files import CheckpointError, prune_folders, read_batch, write_file, z_paths
+
 if TYPE_CHECKING:
+    from glmcode.agent.checkpoint_base import GitBase
     from glmcode.vcs import Runner
-
-# What a shadow snapshot never holds, on top of the user's ignore files: the edit tools'
-# temporary files, and folders that are rebuilt rather than written.
-DEFAULT_EXCLUDES = (
-    "*.glmcode-tmp",
-    "node_modules/",
-    "__pycache__/",
-    ".venv/",
-    ".mypy_cache/",
-    ".pytest_cache/",
-    ".ruff_cache/",
-    ".tox/",
-    ".DS_Store",
-)
-# In-tree .gitattributes could ask for line-ending conversion or filters (git-lfs) on the
-# way in or out; a snapshot must hold the bytes as they are, so every such attribute is unset.
-ATTRIBUTES = "* -text -filter -ident !eol !working-tree-encoding\n"
-_SYMLINK = 0o120000
-
-
-class CheckpointError(Exception):
-    """A snapshot or a restore could not be made; the message says why."""
-
 
 @dataclass(frozen=True)
 class Limits:
-    """Files above `max_file_bytes` are skipped. A first snapshot of more than `max_files`
-    files or `max_total_bytes` is refused: it would slow the turn down, and such a folder
-    needs a .gitignore first."""
+    """Files above `max_file_bytes` are skipped. Outside a git repository, a first snapshot of
+    more than `max_files` files or `max_total_bytes` is refused: it would slow the turn down,
+    and such a folder needs a .gitignore first. In one, the first snapshot is refused only when
+    what it must store beyond git's index (new and changed files) passes `max_total_bytes`."""
 
     max_file_bytes: int = 4 * 1024 * 1024
     max_files: int = 20_000
@@ -78,6 +66,9 @@ class FileRestore:
 
 
 class ShadowRepo:
+    """One session's snapshots of `workspace`. Its methods may be called from two threads (a
+    snapshot taken in the background while the model answers); they take turns."""
+
     def __init__(
         self,
         workspace: Path,
@@ -92,7 +83,15 @@ class ShadowRepo:
         self.limits = limits
         self.index = self.git_dir / "glmcode-index" / session_id
         self.ref = f"refs/glmcode/{session_id}"
+        self.notes: list[str] = []  # for the user: how checkpoints work here, when it matters
+        self._top = self.workspace
+        self._prefix = ""
+        self._base: GitBase | str | None = None  # the user's repository, or why there is none
+        self._seeded: tuple[int, int, int] | None = None  # the user's index as it was copied
+        self._parent: str | None = None  # this session's newest snapshot, once known
+        self._written: tuple[tuple[int, int, int], str] | None = None  # the index as of the last tree
         self._git_runner: Runner | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def for_workspace(
@@ -102,6 +101,13 @@ class ShadowRepo:
 
         return cls(workspace, checkpoints_dir(env) / project_key(workspace), session_id=session_id, limits=limits)
 
+    @property
+    def from_git(self) -> bool:
+        """Whether snapshots start from the user's git index (rather than from nothing)."""
+        from glmcode.agent.checkpoint_base import GitBase
+
+        return isinstance(self._base, GitBase)
+
     # -- git ----------------------------------------------------------------------------------
 
     def _runner(self) -> Runner:
@@ -110,7 +116,7 @@ class ShadowRepo:
         if self._git_runner is None:
             env = {
                 "GIT_DIR": str(self.git_dir),
-                "GIT_WORK_TREE": str(self.workspace),
+                "GIT_WORK_TREE": str(self._top),
                 "GIT_INDEX_FILE": str(self.index),
                 "GIT_CONFIG_NOSYSTEM": "1",
                 "GIT_CONFIG_GLOBAL": os.devnull,
@@ -124,7 +130,10 @@ class ShadowRepo:
             self._git_runner = Runner(
                 self.workspace,
                 env,
-                config=["core.autocrlf=false", "core.safecrlf=false", "core.fsmonitor=false"],
+                # No fsmonitor and no split index: a copy of the user's index may carry either,
+                # and the shadow index must look at every file itself and stand alone.
+                config=["core.autocrlf=false", "core.safecrlf=false", "core.fsmonitor=false",
+                        "core.splitIndex=false"],
                 # Any other GIT_ variable of glmcode's environment (a hook's GIT_OBJECT_DIRECTORY,
                 # GIT_CONFIG_PARAMETERS) would reach into the user's repository or settings.
                 drop=[name for name in os.environ if name.startswith("GIT_")],
@@ -143,47 +152,72 @@ class ShadowRepo:
         except GitError as exc:
             raise CheckpointError(str(exc)) from None
 
-    def _ensure(self) -> None:
-        if not (self.git_dir / "HEAD").exists():
-            self.git_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._git("init", "--quiet")
-            for key, value in (("gc.auto", "0"), ("core.untrackedCache", "true"), ("core.quotepath", "false")):
-                self._git("config", key, value)
-            info = self.git_dir / "info"
-            info.mkdir(exist_ok=True)
-            (info / "exclude").write_text("\n".join(DEFAULT_EXCLUDES) + "\n", encoding="utf-8")
-            (info / "attributes").write_text(ATTRIBUTES, encoding="utf-8")
-        if not self.index.exists():
-            self._seed_index()
+    def _ensure(self) -> str | None:
+        """Readies the repository and this session's index; which limits the snapshot about to
+        be taken is held to: "folder", "git" or None (none: it starts from an earlier one)."""
+        from glmcode.agent.checkpoint_base import GitBase, find_base
 
-    def _seed_index(self) -> None:
-        """A new session starts from the newest index of this workspace: its stat data is
-        what makes snapshotting an unchanged tree cheap."""
-        self.index.parent.mkdir(parents=True, exist_ok=True)
-        others = [p for p in self.index.parent.iterdir() if p.is_file() and not p.name.endswith(".lock")]
-        if not others:
-            return
-        newest = max(others, key=lambda p: p.stat().st_mtime)
+        if self._base is None:
+            self._base = find_base(self.workspace)
+            if isinstance(self._base, GitBase):
+                self._top, self._prefix = self._base.top, self._base.prefix
+                self.index = self.git_dir / "glmcode-index" / "git" / self.session_id
+                self._git_runner = None
+        if not (self.git_dir / "HEAD").exists():
+            init_shadow(self.git_dir, self._base.object_format if isinstance(self._base, GitBase) else "sha1", self._git)
+        if isinstance(self._base, GitBase):
+            try:
+                return self._start_from_git(self._base)
+            except CheckpointError as exc:
+                self._fall_back(f"git's index could not be used here ({exc})")
+        if not self.index.exists():
+            copy_newest(self.index)
+        return None if self.index.exists() else "folder"
+
+    def _start_from_git(self, base: GitBase) -> str | None:
+        """Copies the user's index again whenever it changed since the last copy: the files
+        that differ from it are then the only ones read."""
+        from glmcode.agent.checkpoint_base import seed_index
+
+        if self._seeded is None:
+            own = shadow_format(self.git_dir)
+            if own != base.object_format:
+                raise CheckpointError(f"its objects are {base.object_format}, the shadow repository's {own}")
+        key = stat_key(base.index)
+        if key == self._seeded and self.index.exists():
+            return None
         try:
-            # With its time kept: git trusts an entry's stat data only if the file changed before
-            # the index was written, and a copy made now would claim a later time.
-            shutil.copy2(newest, self.index)
-        except OSError:
-            self.index.unlink(missing_ok=True)
+            seed_index(base, self.git_dir, self.index, self._git)
+        except OSError as exc:
+            raise CheckpointError(f"{exc.strerror}: {exc.filename}") from None
+        self._seeded = key
+        return "git"
+
+    def _fall_back(self, why: str) -> None:
+        """Snapshots as outside a git repository from now on, and the user is told why."""
+        self.index.unlink(missing_ok=True)
+        self._base = why
+        self._top, self._prefix = self.workspace, ""
+        self.index = self.git_dir / "glmcode-index" / self.session_id
+        self._git_runner = None
+        limit = f"{self.limits.max_files:,} files and {self.limits.max_total_bytes // (1024 * 1024)} MB"
+        self.notes.append(f"Checkpoints: {why}, so the first snapshot reads every file (up to {limit}).")
 
     # -- snapshots ----------------------------------------------------------------------------
 
     def write_tree(self) -> tuple[str, tuple[str, ...]]:
         """The workspace as it is now, as a tree in the shadow repository; and the files left
         out for their size."""
-        self._ensure()
-        first = not self.index.exists()
-        listed = self._git("ls-files", "-z", "--others", "--modified", "--exclude-standard")
+        with self._lock:
+            return self._write_tree()
+
+    def _write_tree(self) -> tuple[str, tuple[str, ...]]:
+        limits = self._ensure()
         add: list[str] = []
         remove: list[str] = []
         skipped: list[str] = []
         total = 0
-        for path in dict.fromkeys(p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p):
+        for path in listed_paths(self._git):
             if path.endswith("/"):
                 continue  # a repository nested inside: its own git keeps it
             try:
@@ -199,31 +233,47 @@ class ShadowRepo:
             elif stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
                 add.append(path)
                 total += st.st_size
-        if first and (len(add) > self.limits.max_files or total > self.limits.max_total_bytes):
-            raise CheckpointError(
-                f"the workspace holds {len(add):,} files ({total / 1e6:,.0f} MB) that .gitignore does "
-                "not exclude; that is too many to checkpoint, so /undo and /rewind are off this session"
-            )
+        why = self._base if isinstance(self._base, str) else "git's index could not be used here"
+        note = check_first(limits, why, len(add), total, self.limits.max_files, self.limits.max_total_bytes)
+        if note:
+            self.notes.append(note)
         if remove:
-            self._git("update-index", "-z", "--force-remove", "--stdin", stdin=_paths(remove))
+            self._git("update-index", "-z", "--force-remove", "--stdin", stdin=z_paths(remove))
         if add:
-            self._git("update-index", "-z", "--add", "--remove", "--stdin", stdin=_paths(add))
-        tree = self._git("write-tree").decode().strip()
-        return tree, tuple(sorted(skipped))
+            self._git("update-index", "-z", "--add", "--remove", "--stdin", stdin=z_paths(add))
+        if not add and not remove and self._written is not None and self._written[0] == stat_key(self.index):
+            return self._written[1], tuple(sorted(skipped))  # nothing changed since that tree
+        try:
+            tree = self._git("write-tree", *([f"--prefix={self._prefix}"] if self._prefix else []))
+        except CheckpointError as exc:
+            if not self._prefix or "not found" not in str(exc):
+                raise
+            tree = self._git("mktree", stdin=b"")  # nothing below the workspace yet
+        self._written = (stat_key(self.index), tree.decode().strip())
+        return self._written[1], tuple(sorted(skipped))
 
     def snapshot(self, message: str) -> Snapshot:
         """Records the workspace as a commit on this session's ref."""
-        tree, skipped = self.write_tree()
-        try:
-            parent = self._git("rev-parse", "--verify", "--quiet", self.ref).decode().strip()
-        except CheckpointError:
-            parent = ""  # the session's first snapshot
-        args = ["commit-tree", tree, "-m", message]
-        if parent:
-            args += ["-p", parent]
-        commit = self._git(*args).decode().strip()
-        self._git("update-ref", self.ref, commit)
-        return Snapshot(commit, tree, skipped)
+        with self._lock:
+            tree, skipped = self._write_tree()
+            ref = self.git_dir / self.ref
+            if self._parent is None:
+                try:
+                    self._parent = ref.read_text(encoding="ascii").strip()
+                except OSError:
+                    self._parent = ""  # the session's first snapshot
+            args = ["commit-tree", tree, "-m", message]
+            if self._parent:
+                args += ["-p", self._parent]
+            commit = self._git(*args).decode().strip()
+            # The ref is this session's alone and never packed (gc is off), so it is written as
+            # git writes a loose ref, without another git run.
+            ref.parent.mkdir(parents=True, exist_ok=True)
+            temporary = ref.with_name(f"{ref.name}.{os.getpid()}.lock")
+            temporary.write_text(commit + "\n", encoding="ascii")
+            os.replace(temporary, ref)
+            self._parent = commit
+            return Snapshot(commit, tree, skipped)
 
     # -- restoring ----------------------------------------------------------------------------
 
@@ -268,9 +318,13 @@ class ShadowRepo:
 
     def restore(self, tree: str, changes: Sequence[FileRestore]) -> None:
         """Puts the files of `changes` back as they are in `tree`."""
+        with self._lock:
+            self._restore(tree, changes)
+
+    def _restore(self, tree: str, changes: Sequence[FileRestore]) -> None:
         wanted = {c.path for c in changes if c.action != "delete"}
         entries = self._entries(tree, wanted)
-        blobs = self._blobs(sorted({sha for _, sha in entries.values()}))
+        blobs = self._blobs(entries)
         deleted = [c.path for c in changes if c.action == "delete"]
         # Deletions first: a file may come back where a folder of new files now stands.
         for path in deleted:
@@ -281,7 +335,7 @@ class ShadowRepo:
         for change in changes:
             if change.action != "delete":
                 mode, sha = entries[change.path]
-                _write(self.workspace / change.path, blobs[sha], mode, change.path)
+                write_file(self.workspace / change.path, blobs[sha], mode, change.path)
 
     def _entries(self, tree: str, paths: Iterable[str]) -> dict[str, tuple[int, str]]:
         paths = set(paths)
@@ -301,74 +355,14 @@ class ShadowRepo:
             raise CheckpointError(f"the snapshot does not hold {sorted(missing)[0]}")
         return entries
 
-    def _blobs(self, shas: list[str]) -> dict[str, bytes]:
+    def _blobs(self, entries: dict[str, tuple[int, str]]) -> dict[str, bytes]:
+        shas = sorted({sha for _, sha in entries.values()})
         if not shas:
             return {}
         out = self._git("cat-file", "--batch", stdin=("\n".join(shas) + "\n").encode())
-        blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in shas:
-            end = out.index(b"\n", pos)
-            size = int(out[pos:end].split()[2])
-            blobs[sha] = out[end + 1 : end + 1 + size]
-            pos = end + 1 + size + 1
-        return blobs
+        return read_batch(out, shas, {sha: path for path, (_, sha) in entries.items()})
 
     def _prune_dirs(self, deleted: list[str], tree: str) -> None:
-        """Folders left empty by deleting files the snapshot did not have go too, unless the
-        snapshot had something in them."""
-        if not deleted:
-            return
-        kept = set()
-        out = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree).decode("utf-8", "surrogateescape")
-        for path in out.split("\0"):
-            parts = path.split("/")[:-1]
-            kept.update("/".join(parts[: n + 1]) for n in range(len(parts)))
-        for path in deleted:
-            parts = path.split("/")[:-1]
-            for n in range(len(parts), 0, -1):
-                folder = "/".join(parts[:n])
-                if folder in kept:
-                    break
-                try:
-                    (self.workspace / folder).rmdir()
-                except OSError:
-                    break
-
-
-def _paths(paths: list[str]) -> bytes:
-    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
-
-
-def _write(target: Path, data: bytes, mode: int, shown: str) -> None:
-    from glmcode.tools.changes import write_atomic
-
-    if target.is_dir() and not target.is_symlink():
-        try:
-            target.rmdir()
-        except OSError:
-            raise CheckpointError(
-                f"{shown} is a folder now, holding files the snapshot does not have; move them away and try again"
-            ) from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if stat.S_IFMT(mode) == _SYMLINK:
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        os.symlink(os.fsdecode(data), target)
-        return
-    if target.is_symlink():
-        target.unlink()  # write_atomic would write through the link
-    executable = bool(mode & 0o111)
-    try:
-        current = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        write_atomic(target, data)
-        if executable:
-            current = stat.S_IMODE(target.stat().st_mode)
-            os.chmod(target, current | (current & 0o444) >> 2)
-        return
-    if executable and not current & 0o111:
-        current |= (current & 0o444) >> 2
-    elif not executable:
-        current &= ~0o111
-    write_atomic(target, data, current)
+        if deleted:
+            listing = self._git("ls-tree", "-r", "-z", "--name-only", "--full-tree", tree)
+            prune_folders(self.workspace, deleted, listing.decode("utf-8", "surrogateescape").split("\0"))

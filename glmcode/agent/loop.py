@@ -110,6 +110,7 @@ class Agent:
         self.request_options: dict[str, Any] = {}
         self.answer_check: Callable[[str], Generator[Event, None, str]] | None = None
         self._checkpointed = False
+        self.on_run_start: Callable[[], None] | None = None  # told as each run's request goes out
         self._stop_requested = False
         self._prompt_index = 0
         # (prompt + completion tokens of the last reply, messages up to it, the reply itself):
@@ -188,6 +189,8 @@ class Agent:
         try:
             self._prompt_index = len(self.messages)
             yield self._append({"role": "user", "content": prompt})
+            if self.on_run_start is not None:
+                self.on_run_start()
             while True:
                 if self._stop_requested or (self.max_turns is not None and turn >= self.max_turns):
                     yield totals.finished("max_turns", _last_text(self.messages), turn)

@@ -12,6 +12,7 @@ conversation or both. Restoring files records `undo`, cutting the conversation r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,13 @@ class CheckpointRecorder:
     """The agent's `before_changes` (the call itself: a snapshot before the run's first change)
     and `after_changes` (`after_run`: a snapshot of the run's end), both recorded in the
     session file. A failure costs the checkpoint, never the turn; after one, checkpoints stay
-    off."""
+    off.
+
+    `run_started` (the agent's `on_run_start`) reads the workspace into the shadow index on a
+    thread while the model answers: what costs most in a first snapshot, hashing the files that
+    differ from git's index, is then done before the first change is due. The snapshot proper
+    still comes just before that change, so edits made by anyone in between are in it rather
+    than taken for the run's; with the index fresh, it only compares file times."""
 
     def __init__(self, repo: ShadowRepo, agent: Agent, session: SessionWriter) -> None:
         self.repo = repo
@@ -41,10 +48,30 @@ class CheckpointRecorder:
         self.session = session
         self.off = False
         self.before: Snapshot | None = None  # the current run's, until its end is snapshotted
+        self._warming: threading.Thread | None = None
+
+    def run_started(self) -> None:
+        if self.off or (self._warming is not None and self._warming.is_alive()):
+            return
+        self._warming = threading.Thread(target=self._warm, name="glmcode-checkpoint", daemon=True)
+        self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.repo.write_tree()
+        except Exception:  # noqa: BLE001 - the snapshot proper meets the same failure and reports it
+            pass
+
+    def wait(self) -> None:
+        """Until the reading started by `run_started` is done."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     def __call__(self, prompt_index: int) -> Iterator[Event]:
         if self.off:
             return
+        self.wait()
         messages = self.agent.messages
         content = messages[prompt_index].get("content") if 0 < prompt_index < len(messages) else ""
         prompt = one_line(str(content or ""), 200)
@@ -52,8 +79,10 @@ class CheckpointRecorder:
             snap = self.repo.snapshot(f"before: {prompt}")
         except CheckpointError as exc:
             self.off = True
+            yield from self._notes()
             yield Notice(f"No checkpoint for /undo: {exc}.")
             return
+        yield from self._notes()
         self.before = snap
         self.session.write_record(
             {
@@ -69,6 +98,10 @@ class CheckpointRecorder:
             shown = ", ".join(snap.skipped[:5]) + (f" and {len(snap.skipped) - 5} more" if len(snap.skipped) > 5 else "")
             limit = self.repo.limits.max_file_bytes // (1024 * 1024)
             yield Notice(f"Not checkpointed (larger than {limit} MB): {shown}; /undo will not restore them.", "info")
+
+    def _notes(self) -> Iterator[Event]:
+        while self.repo.notes:
+            yield Notice(self.repo.notes.pop(0), "info")
 
     def after_run(self) -> Iterator[Event]:
         """Snapshots the files as the run left them, so /undo knows which files it changed."""

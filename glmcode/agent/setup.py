@@ -132,6 +132,7 @@ def attach_checkpoints(ws: Workspace) -> None:
     recorder = CheckpointRecorder(repo, ws.agent, ws.session)
     ws.agent.before_changes = recorder
     ws.agent.after_changes = recorder.after_run
+    ws.agent.on_run_start = recorder.run_started
 
 
 def _resumed_messages(resume: Replay, system_prompt: str) -> list[dict[str, Any]]:

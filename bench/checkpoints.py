@@ -1,0 +1,127 @@
+"""Checkpoints at any repository size: the first turn that edits a file, in git repositories of
+100, 10,000 and (with --full) 100,000 files, against the fake server on 127.0.0.1.
+
+Run: python bench/checkpoints.py [--full] [--runs N] [--model-delay SECONDS]
+Each run is the first edit turn of a new session in a repository glmcode has never seen (a
+fresh state folder): the model asks to edit one file, glmcode snapshots the project, edits,
+asks again and snapshots the run's end, as the interactive session does. Prints the median turn
+time, as a ratio to the 100-file case, the shadow repository's size on disk, and checks that
+/undo's plan puts the file back. `--model-delay` makes each model reply wait that long before
+its first byte, as a real model does; the turn's time then has the model's own time taken off.
+Target: 30,000 files within 2x of 100 files; the shadow repository a few MB, not a copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from glmcode.agent.loop import drive
+from glmcode.agent.rewind import restore_files, undo_plan
+from glmcode.agent.sessions_store import replay
+from glmcode.agent.setup import open_workspace
+from glmcode.config.layers import load_settings
+from glmcode.testing import FakeGLM
+
+PER_FOLDER = 100
+
+
+def make_repo(root: Path, files: int) -> None:
+    """`files` small source files in folders of 100, committed, as a cloned project is."""
+    for n in range(files):
+        folder = root / f"pkg{n // 10_000:02d}" / f"mod{(n // PER_FOLDER) % 100:02d}"
+        if n % PER_FOLDER == 0:
+            folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file{n}.py").write_text(f"VALUE_{n} = {n}\n" + "# a line of a source file\n" * 20)
+    git = ["git", "-C", str(root), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    subprocess.run([*git, "status", "--short"], check=True, stdout=subprocess.DEVNULL)
+
+
+def target(n: int) -> str:
+    return f"pkg{n // 10_000:02d}/mod{(n // PER_FOLDER) % 100:02d}/file{n}.py"
+
+
+def disk_bytes(root: Path) -> int:
+    return sum(p.lstat().st_blocks * 512 for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, int]:
+    """One new session's first edit turn: its seconds (less the model's own time) and the size
+    of the shadow repository it left."""
+    path = target(n)
+    old = f"VALUE_{n} = {n}"
+    home = Path(tempfile.mkdtemp(prefix="glmcode-bench-ckpt-"))
+    fake = FakeGLM([
+        {"tool_calls": [{"name": "edit_file", "arguments": {"path": path, "old_string": old,
+                                                            "new_string": f"VALUE_{n} = -1"}}],
+         "first_byte_delay": delay},
+        {"content": "Changed it.", "first_byte_delay": delay},
+    ])
+    fake.start()
+    try:
+        env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+               "XDG_STATE_HOME": str(home / "state"), "ZAI_API_KEY": "bench-key",
+               "GLMCODE_BASE_URL": fake.base_url, "NO_PROXY": "127.0.0.1"}
+        settings = load_settings(repo, env, {"permission_mode": "full-auto"})
+        ws = open_workspace(settings, repo, approver=None, checkpoints=True, env=env)
+        start = time.perf_counter()
+        drive(ws.agent.run("change the value"), lambda event: None)
+        elapsed = time.perf_counter() - start - 2 * delay
+        full = repo / path
+        if f"VALUE_{n} = -1" not in full.read_text():
+            raise SystemExit(f"the edit did not happen in {path}")
+        recorder = ws.agent.before_changes
+        state = replay(ws.session.path)
+        plan = undo_plan(recorder.repo, state)
+        if plan is None or [c.path for c in plan.changes] != [path]:
+            raise SystemExit(f"/undo's plan is wrong: {plan}")
+        restore_files(recorder.repo, plan, state, ws.session)
+        if old not in full.read_text():
+            raise SystemExit(f"/undo did not put {path} back")
+        ws.session.close()
+        return elapsed, disk_bytes(home / "state" / "glmcode" / "checkpoints")
+    finally:
+        fake.stop()
+        subprocess.run(["rm", "-rf", str(home)], check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="add the 100,000-file repository (its set-up takes a minute)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model-delay", type=float, default=0.0)
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                        help="file counts to try, comma-separated (the first is the base of the ratios)")
+    args = parser.parse_args()
+    sizes = args.sizes or ([100, 10_000, 100_000] if args.full else [100, 10_000])
+    base = None
+    print(f"first edit turn, median of {args.runs} new sessions (model delay {args.model_delay:g} s, taken off)")
+    with tempfile.TemporaryDirectory(prefix="glmcode-bench-repos-") as scratch:
+        for files in sizes:
+            repo = Path(scratch) / f"repo{files}"
+            repo.mkdir()
+            start = time.perf_counter()
+            make_repo(repo, files)
+            made = time.perf_counter() - start
+            first_edit_turn(repo, 1, args.model_delay)  # warm-up: imports, the page cache
+            samples = [first_edit_turn(repo, 2 + run, args.model_delay) for run in range(args.runs)]
+            turn = statistics.median(s for s, _ in samples)
+            size = max(b for _, b in samples)
+            base = base or turn
+            git_size = disk_bytes(repo / ".git")
+            print(f"{files:>8,} files  {turn:7.3f} s  {turn / base:5.2f}x   shadow repository {size / 1e6:6.2f} MB"
+                  f"  (the project's .git {git_size / 1e6:,.0f} MB; set up in {made:.0f} s)")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
