@@ -44,6 +44,7 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
+from glmcode.hooks.engine import Hooks
 from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
 from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
@@ -106,6 +107,7 @@ class Agent:
         self.loop_guard = loop_guard or LoopGuard()
         self.before_changes = before_changes
         self.after_changes = after_changes
+        self.hooks: Hooks | None = None  # the user's prompt and stop hooks, when there are any
         self._checkpointed = False
         self._stop_requested = False
         self._prompt_index = 0
@@ -121,7 +123,11 @@ class Agent:
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
-        return self._emit(self._after_changes(self._run(prompt)))
+        if self.hooks is None:
+            return self._emit(self._after_changes(self._run(prompt)))
+        from glmcode.agent.hooked import hooked_run
+
+        return self._emit(self._after_changes(hooked_run(self.hooks, prompt, self._run)))
 
     def stop_after_turn(self) -> None:
         """Ends the run in progress once this turn's tool calls have run, before another
