@@ -49,7 +49,7 @@ class HookConfig:
 def load_hooks(project_root: Path, env: Mapping[str, str] | None = None) -> HookConfig:
     """Raises ConfigError, naming the file and line, for a hook glmcode cannot use."""
     user = _read(user_config_file(env), "user")
-    project = _read(project_config_file(project_root), "project")
+    project = _read(project_config_file(project_root), "project", project_root)
     ignored: tuple[str, ...] = ()
     if project and not is_trusted(project_root, env):
         ignored = tuple(
@@ -60,7 +60,8 @@ def load_hooks(project_root: Path, env: Mapping[str, str] | None = None) -> Hook
     return HookConfig(tuple(user + project), ignored)
 
 
-def _read(path: Path, scope: str) -> list[HookSpec]:
+def _read(path: Path, scope: str, root: Path | None = None) -> list[HookSpec]:
+    """`root`: the project, whose file is named relative to it."""
     found = read_toml(path)
     if found is None:
         return []
@@ -79,11 +80,11 @@ def _read(path: Path, scope: str) -> list[HookSpec]:
             raise ConfigError(f"expected [[{key}]] tables, got {show(entries)}", path=path, line=_line(text, key, 0), key=key)
         for n, entry in enumerate(entries):
             line = _line(text, key, n)
-            out.append(_spec(event, entry, path, line, scope))
+            out.append(_spec(event, entry, path, line, scope, root))
     return out
 
 
-def _spec(event: str, entry: dict[str, Any], path: Path, line: int | None, scope: str) -> HookSpec:
+def _spec(event: str, entry: dict[str, Any], path: Path, line: int | None, scope: str, root: Path | None) -> HookSpec:
     key = f"hooks.{event}"
     for name in entry:
         if name not in _KEYS:
@@ -104,7 +105,8 @@ def _spec(event: str, entry: dict[str, Any], path: Path, line: int | None, scope
     timeout = entry.get("timeout_s", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ConfigError(f"timeout_s must be a number of seconds above 0, got {show(timeout)}", path=path, line=line, key=key)
-    where = f"{tilde(path)}:{line}" if line else tilde(path)
+    shown = path.relative_to(root).as_posix() if root is not None else tilde(path)
+    where = f"{shown}:{line}" if line else shown
     return HookSpec(event, command.strip(), matcher.strip() if matcher else None, float(timeout), where, scope)
 
 
