@@ -32,7 +32,10 @@ def hooked_run(hooks: Hooks, prompt: str, run: Callable[[str], Iterator[Event]])
         except StopIteration:
             return
         if isinstance(event, RunFinished):
-            yield from hooks.stop(event.status, event.result)
+            try:
+                yield from hooks.stop(event.status, event.result)
+            except KeyboardInterrupt:
+                pass  # the run is over either way; it still ends as it ended
         try:
             yield event
             advance = lambda: next(inner)
