@@ -48,7 +48,7 @@ def test_arguments_fill_the_placeholders(dirs: tuple[Path, Path]) -> None:
     project_dir, _ = dirs
     _write(project_dir / "fix.md", "Fix issue $1 in $2, with care: $ARGUMENTS. Missing: [$3]")
     _write(project_dir / "plain.md", "Explain the code.")
-    found = find_commands(project_dir.parent.parent, ())
+    found = find_commands(project_dir.parent.parent, (), trusted=True)
     fix, plain = found.get("fix"), found.get("plain")
     assert fix is not None and plain is not None
     assert expand(fix, ' 42 "src/a b.py" ') == 'Fix issue 42 in src/a b.py, with care: 42 "src/a b.py". Missing: []'
@@ -66,7 +66,7 @@ def test_namespaces_clashes_and_built_in_names(dirs: tuple[Path, Path]) -> None:
     _write(project_dir / "help.md", "Not allowed.")
     _write(project_dir / "Bad Name.md", "x")
     _write(project_dir / "empty.md", "---\ndescription: nothing\n---\n\n")
-    found = find_commands(project_dir.parent.parent, ("help", "model"))
+    found = find_commands(project_dir.parent.parent, ("help", "model"), trusted=True)
     assert list(found.commands) == ["frontend:lint", "mine", "review"]
     lint, mine, review = (found.commands[n] for n in ("frontend:lint", "mine", "review"))
     assert lint.description == "Lint the frontend" and lint.scope == "project"
@@ -126,3 +126,42 @@ def test_exec_names_the_commands_when_one_is_missing(fake_glm, git_repo: Path) -
     fake = fake_glm([{"content": "It is there."}])
     proc = run_glmcode(["exec", "/usr/lib is missing"], git_repo, _env(fake))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_shell_lines_run_with_quoted_arguments_and_arguments_never_add_one(dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    project_dir, _ = dirs
+    _write(project_dir / "show.md", "Files: !`printf '%s|' $1 $2` and $ARGUMENTS")
+    command = find_commands(project_dir.parent.parent, (), trusted=True).get("show")
+    assert command is not None
+    ran: list[str] = []
+
+    def shell(line: str) -> str:
+        ran.append(line)
+        return "<out>"
+
+    text = expand(command, "'a b' '!`touch pwned`'", shell)
+    assert ran == ["printf '%s|' 'a b' '!`touch pwned`'"]
+    assert text == "Files: <out> and 'a b' '!`touch pwned`'"
+    assert expand(command, "x") == "Files: !`printf '%s|' x ''` and x"
+
+
+def test_exec_runs_a_commands_shell_lines_in_the_working_folder(fake_glm, git_repo: Path, isolated_home: Path) -> None:
+    _write(isolated_home / ".config" / "glmcode" / "commands" / "where.md", "Branch: !`git branch --show-current`. Echo: !`echo $1`. Fail: !`exit 3`")
+    fake = fake_glm([{"content": "ok"}])
+    proc = run_glmcode(["exec", "/where 'a; touch pwned'"], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    sent = fake.requests[0].body["messages"][1]["content"]
+    assert sent == "Branch: main. Echo: a; touch pwned. Fail: \n(`exit 3` exited with code 3)"
+    assert not (git_repo / "pwned").exists()
+
+
+def test_a_project_command_with_shell_lines_waits_for_trust(fake_glm, git_repo: Path) -> None:
+    _write(git_repo / ".glmcode" / "commands" / "status.md", "Status: !`echo clean`")
+    fake = fake_glm([{"content": "ok"}])
+    proc = run_glmcode(["exec", "/status"], git_repo, _env(fake))
+    assert proc.returncode == 2
+    assert "status.md: runs shell lines" in proc.stderr and "ignored until you run `glmcode trust`" in proc.stderr
+    assert run_glmcode(["trust"], git_repo).returncode == 0
+    proc = run_glmcode(["exec", "/status"], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert fake.requests[0].body["messages"][1]["content"] == "Status: clean"

@@ -92,8 +92,9 @@ def test_hooks_command_lists_the_hooks_and_an_approval_rings_and_runs_the_notifi
     shell = {"tool_calls": [{"name": "run_shell", "arguments": {"command": "touch made.txt"}}]}
     term, _, project = session([shell, {"content": "Made it."}])
     term.send("/hooks\r")
-    screen = term.wait("config.toml:4")
-    assert "notification" in screen and "post_tool_use  edit_file|write_file" in screen
+    screen = term.wait("config.toml:1")  # the notification hook, listed last as it runs last
+    assert "post_tool_use  edit_file|write_file  timeout 5s · user: ~/.config/glmcode/config.toml:4" in screen
+    assert "notification  timeout 60s" in screen
     before = term.raw.count("\a")
     term.send("make a file\r")
     term.wait("y yes")
@@ -124,10 +125,12 @@ def test_osc9_notifies_and_off_is_silent(session, isolated_home: Path) -> None:
     assert "\a" not in term.raw and "\x1b]9;" not in term.raw
 
 
-def test_an_untrusted_project_hook_is_named_at_start(session, tmp_path: Path) -> None:
+def test_untrusted_project_hooks_and_shell_commands_are_named_at_start(session, tmp_path: Path) -> None:
     project = tmp_path / "project"
     _write(project / ".glmcode" / "config.toml", '[[hooks.stop]]\ncommand = "touch stopped"\n')
+    _write(project / ".glmcode" / "commands" / "st.md", "Status: !`git status`")
     term, _, _ = session([])
+    term.wait(lambda screen: "st.md: runs shell lines (!`...`), so /st is ignored until you run `glmcode trust`" in " ".join(screen.split()))
     term.wait(lambda screen: "project hook stop (touch stopped) at .glmcode/config.toml:1 is ignored until you run `glmcode trust`" in " ".join(screen.split()))
     term.send("/hooks\r")
     term.wait("No hooks are in force")

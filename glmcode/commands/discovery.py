@@ -1,7 +1,8 @@
 """Finding the custom commands: `NAME.md` files under the project's `.glmcode/commands/` and the
 user's `commands/` config folder, a subfolder giving a namespace (`frontend/lint.md` is
 `/frontend:lint`). A project command replaces a user command of the same name; no file may
-take the name of a command built into glmcode."""
+take the name of a command built into glmcode, and a project command that runs shell lines
+counts only once the project is trusted."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from glmcode.commands.frontmatter import split_front_matter
+from glmcode.commands.shell import runs_shell
 from glmcode.config.errors import tilde
 from glmcode.paths import PROJECT_DIR, config_dir
 
@@ -34,6 +36,7 @@ class CustomCommand:
 class CommandSet:
     commands: Mapping[str, CustomCommand]
     problems: tuple[str, ...]  # files that were skipped or read only in part, and why
+    ignored: tuple[str, ...] = ()  # project commands that wait for trust, said for the user
 
     def get(self, name: str) -> CustomCommand | None:
         return self.commands.get(name.lower())
@@ -45,11 +48,13 @@ def command_dirs(project_root: Path, env: Mapping[str, str] | None = None) -> tu
 
 
 def find_commands(
-    project_root: Path, reserved: Collection[str], env: Mapping[str, str] | None = None
+    project_root: Path, reserved: Collection[str], env: Mapping[str, str] | None = None, *, trusted: bool = False
 ) -> CommandSet:
-    """Every custom command in force; `reserved` are the built-in names no file may take."""
+    """Every custom command in force; `reserved` are the built-in names no file may take;
+    `trusted`: the project is, so its commands may run shell lines."""
     found: dict[str, CustomCommand] = {}
     problems: list[str] = []
+    ignored: list[str] = []
     for scope, folder in command_dirs(project_root, env):
         for path in _markdown_files(folder):
             name = ":".join(path.relative_to(folder).with_suffix("").parts).lower()
@@ -63,11 +68,14 @@ def find_commands(
             command = _read(path, name, scope, problems)
             if command is None:
                 continue
+            if scope == "project" and not trusted and runs_shell(command.body):
+                ignored.append(f"{tilde(path)}: runs shell lines (!`...`), so /{name} is ignored until you run `glmcode trust`")
+                continue
             earlier = found.get(name)
             if earlier is not None and earlier.scope == "user" and scope == "project":
                 command = replace(command, overrides=earlier.path)
             found[name] = command
-    return CommandSet(dict(sorted(found.items())), tuple(problems))
+    return CommandSet(dict(sorted(found.items())), tuple(problems), tuple(ignored))
 
 
 def _markdown_files(folder: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from glmcode.commands.discovery import CommandSet, find_commands
 from glmcode.commands.expand import expand, parse_invocation
+from glmcode.commands.shell import shell_runner
 from glmcode.config.errors import tilde
 
 if TYPE_CHECKING:
@@ -30,9 +31,11 @@ class CustomPrompt:
 
 
 def custom_commands(project_root: Path) -> CommandSet:
+    from glmcode.config.trust import is_trusted
     from glmcode.ui.tui.commands import builtin_names
 
-    return find_commands(project_root, builtin_names(), os.environ)
+    trusted = is_trusted(project_root, os.environ)
+    return find_commands(project_root, builtin_names(), os.environ, trusted=trusted)
 
 
 def expand_custom(line: str, project_root: Path, cwd: Path) -> CustomPrompt | None:
@@ -50,9 +53,9 @@ def expand_custom(line: str, project_root: Path, cwd: Path) -> CustomPrompt | No
         if name in builtin_names():
             raise UnknownCommand(f"/{name} is a command of the interactive session; exec runs custom commands only")
         names = ", ".join(f"/{n}" for n in found.commands) or "none (see docs/commands.md for how to add one)"
-        problems = "".join(f"\n  {p}" for p in found.problems)
+        problems = "".join(f"\n  {p}" for p in (*found.problems, *found.ignored))
         raise UnknownCommand(f"no custom command /{name}; the custom commands are: {names}{problems}")
-    expanded = expand_mentions(expand(command, arguments), cwd)
+    expanded = expand_mentions(expand(command, arguments, shell_runner(cwd)), cwd)
     own = [p for p in found.problems if p.startswith(tilde(command.path) + ":")]
     return CustomPrompt(name, expanded.message, command.model, (*own, *expanded.problems))
 

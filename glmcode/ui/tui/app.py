@@ -146,8 +146,11 @@ class Session:
         workspace continues, which is shown first."""
         self._header()
         if resumed is None:
-            for notice in self.ws.notices:
-                self.console.print(f"glmcode: {notice.message}", style="yellow", markup=False)
+            from glmcode.ui.tui.custom_commands import load
+
+            ignored = [n.message for n in self.ws.notices] + list(load(self, self.commands.names()).ignored)
+            for text in ignored:
+                self.console.print(f"glmcode: {text}", style="yellow", markup=False)
         if resumed is not None:
             from glmcode.ui.tui.rewind_commands import show_resumed
 

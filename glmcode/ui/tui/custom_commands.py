@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 def load(session: SessionHost, reserved: list[str]) -> CommandSet:
     # Read again each time: a command file written during the session is there at once.
-    return find_commands(session.settings.project_root, reserved, os.environ)
+    from glmcode.config.trust import is_trusted
+
+    root = session.settings.project_root
+    return find_commands(root, reserved, os.environ, trusted=is_trusted(root, os.environ))
 
 
 def usage(command: CustomCommand) -> str:
@@ -39,7 +42,7 @@ def show_help(session: SessionHost, found: CommandSet) -> None:
     from rich.text import Text
 
     console = session.console
-    if not found.commands and not found.problems:
+    if not found.commands and not found.problems and not found.ignored:
         return
     console.print()
     console.print("Custom commands", style="bold underline")
@@ -49,14 +52,19 @@ def show_help(session: SessionHost, found: CommandSet) -> None:
     for command in found.commands.values():
         table.add_row(Text(usage(command)), Text.assemble(_described(command), (f"  ({origin(command)})", "dim")))
     console.print(table)
-    for problem in found.problems:
+    for problem in (*found.problems, *found.ignored):
         console.print(f"  {problem}", style="yellow", markup=False, highlight=False)
 
 
 def run(session: SessionHost, command: CustomCommand, arguments: str) -> None:
     from glmcode.commands.expand import expand
+    from glmcode.commands.shell import shell_runner
 
-    prompt = expand(command, arguments)
+    def report(line: str, code: int | None) -> None:
+        how = "stopped at its time limit" if code is None else f"exit {code}"
+        session.console.print(f"  ran !`{line}` ({how})", style="dim", markup=False, highlight=False)
+
+    prompt = expand(command, arguments, shell_runner(session.cwd, report))
     model = command.model
     before = session.settings.model
     if not model or model == before:
