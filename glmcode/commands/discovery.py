@@ -29,6 +29,7 @@ class CustomCommand:
     body: str
     path: Path
     scope: str  # "project" or "user"
+    shown: str  # the path as the user knows it: in the project, or under ~
     overrides: Path | None = None  # the user command this project command replaces
 
 
@@ -58,18 +59,19 @@ def find_commands(
     for scope, folder in command_dirs(project_root, env):
         for path in _markdown_files(folder):
             name = ":".join(path.relative_to(folder).with_suffix("").parts).lower()
-            shown = tilde(path)
+            inside = path.relative_to(folder).as_posix()
+            shown = f"{PROJECT_DIR}/{COMMANDS_DIR}/{inside}" if scope == "project" else tilde(path)
             if not all(_NAME.match(part) for part in name.split(":")):
                 problems.append(f"{shown}: not a command name (use letters, digits, '-', '_' and '.')")
                 continue
             if name in reserved:
                 problems.append(f"{shown}: not used, /{name} is built into glmcode")
                 continue
-            command = _read(path, name, scope, problems)
+            command = _read(path, name, scope, shown, problems)
             if command is None:
                 continue
             if scope == "project" and not trusted and runs_shell(command.body):
-                ignored.append(f"{tilde(path)}: runs shell lines (!`...`), so /{name} is ignored until you run `glmcode trust`")
+                ignored.append(f"{shown}: runs shell lines (!`...`), so /{name} is ignored until you run `glmcode trust`")
                 continue
             earlier = found.get(name)
             if earlier is not None and earlier.scope == "user" and scope == "project":
@@ -87,8 +89,7 @@ def _markdown_files(folder: Path) -> list[Path]:
     )
 
 
-def _read(path: Path, name: str, scope: str, problems: list[str]) -> CustomCommand | None:
-    shown = tilde(path)
+def _read(path: Path, name: str, scope: str, shown: str, problems: list[str]) -> CustomCommand | None:
     try:
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
@@ -109,6 +110,7 @@ def _read(path: Path, name: str, scope: str, problems: list[str]) -> CustomComma
         body=body,
         path=path,
         scope=scope,
+        shown=shown,
     )
 
 

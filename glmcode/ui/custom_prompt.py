@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from glmcode.commands.discovery import CommandSet, find_commands
 from glmcode.commands.expand import expand, parse_invocation
 from glmcode.commands.shell import shell_runner
-from glmcode.config.errors import tilde
 
 if TYPE_CHECKING:
     from glmcode.config.settings import Settings
@@ -56,7 +55,7 @@ def expand_custom(line: str, project_root: Path, cwd: Path) -> CustomPrompt | No
         problems = "".join(f"\n  {p}" for p in (*found.problems, *found.ignored))
         raise UnknownCommand(f"no custom command /{name}; the custom commands are: {names}{problems}")
     expanded = expand_mentions(expand(command, arguments, shell_runner(cwd)), cwd)
-    own = [p for p in found.problems if p.startswith(tilde(command.path) + ":")]
+    own = [p for p in found.problems if p.startswith(command.shown + ":")]
     return CustomPrompt(name, expanded.message, command.model, (*own, *expanded.problems))
 
 

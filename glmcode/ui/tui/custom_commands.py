@@ -31,7 +31,7 @@ def hints(found: CommandSet) -> list[CommandHint]:
 
 
 def origin(command: CustomCommand) -> str:
-    where = f"{command.scope}: {tilde(command.path)}"
+    where = f"{command.scope}: {command.shown}"
     if command.overrides is not None:
         where += f"; replaces the user command in {tilde(command.overrides)}"
     return where
