@@ -242,3 +242,18 @@ def test_a_bad_hook_entry_names_the_file_and_line(tmp_path: Path, isolated_home:
     _user_hooks(isolated_home, '[[hooks.pre_tool_use]]\nmatcher = "(("\ncommand = "true"\n')
     proc = run_glmcode(["exec", "hi"], tmp_path, {"ZAI_API_KEY": KEY})
     assert proc.returncode == 2 and "not a valid regular expression" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_hooks_run_in_fix_too(fake_glm, git_repo: Path, isolated_home: Path, tmp_path: Path) -> None:
+    (git_repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (git_repo / "obsolete.py").write_text("OLD = True\n")
+    for args in (["add", "."], ["commit", "-qm", "start"]):
+        subprocess.run(["git", *args], cwd=git_repo, check=True)
+    _user_hooks(isolated_home, _hook("pre_tool_use", _script(tmp_path / "hooks", "policy.py", BLOCK_RM), matcher="run_shell"))
+    edit = {"tool_calls": [{"name": "edit_file", "arguments": {"path": "calc.py", "old_string": "a - b", "new_string": "a + b"}}]}
+    fake = fake_glm([_shell("rm obsolete.py"), edit, {"content": "Fixed."}])
+    check = f'"{sys.executable}" -c "from calc import add; raise SystemExit(add(2, 3) != 5)"'
+    proc = run_glmcode(["fix", "make add add", "--check", check], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert (git_repo / "obsolete.py").exists()
+    assert "rm is not allowed here" in fake.requests[1].body["messages"][-1]["content"]
