@@ -218,3 +218,20 @@ class AnswerChecked(Event):
     valid: bool
     value: Any = None
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HookRan(Event):
+    """One hook command ran: `outcome` is "ok", "blocked" (exit 2), "allow", "deny" or "ask" (a
+    pre_tool_use decision), "failed" (another exit code), "timeout" or "error" (not started);
+    `exit_code` is None when it did not exit by itself."""
+
+    type: ClassVar[str] = "hook"
+    event: str
+    command: str
+    source: str
+    exit_code: int | None
+    duration: float
+    outcome: str
+    message: str = ""
+    tool_name: str = ""

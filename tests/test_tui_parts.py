@@ -97,9 +97,10 @@ def test_shell_escape_runs_captures_and_notes(tmp_path: Path) -> None:
     assert "characters left out" in long and len(long) < NOTE_CHARS + 200
 
 
-def test_commands_come_from_methods_with_usage_and_suggestions() -> None:
+def test_commands_come_from_methods_with_usage_and_suggestions(tmp_path: Path) -> None:
     out = io.StringIO()
-    session = SimpleNamespace(console=Console(file=out, width=100), recent=Recent())
+    settings = SimpleNamespace(project_root=tmp_path)
+    session = SimpleNamespace(console=Console(file=out, width=100), recent=Recent(), settings=settings)
     commands = SlashCommands(session)  # type: ignore[arg-type]
     hints = {h.name: h for h in commands.hints()}
     assert set(hints) >= {"help", "clear", "model", "mode", "cost", "context", "diff", "init", "reasoning", "last", "exit"}

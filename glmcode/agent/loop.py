@@ -44,6 +44,7 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
+from glmcode.hooks.engine import Hooks
 from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
 from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
@@ -109,6 +110,7 @@ class Agent:
         # agent/structured.py: extra request fields; an answer's check gives the run's status, or "" to go on.
         self.request_options: dict[str, Any] = {}
         self.answer_check: Callable[[str], Generator[Event, None, str]] | None = None
+        self.hooks: Hooks | None = None  # the user's prompt and stop hooks, when there are any
         self._checkpointed = False
         self.on_run_start: Callable[[], None] | None = None  # told as each run's request goes out
         self._stop_requested = False
@@ -125,7 +127,11 @@ class Agent:
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
-        return self._emit(self._after_changes(self._run(prompt)))
+        if self.hooks is None:
+            return self._emit(self._after_changes(self._run(prompt)))
+        from glmcode.agent.hooked import hooked_run
+
+        return self._emit(self._after_changes(hooked_run(self.hooks, prompt, self._run)))
 
     def stop_after_turn(self) -> None:
         """Ends the run in progress once this turn's tool calls have run, before another

@@ -20,6 +20,7 @@ from glmcode.agent.session import SessionWriter, new_session_id
 from glmcode.agent.tool_calls import Approver, ToolRunner
 from glmcode.config.settings import Settings
 from glmcode.events import MessageAdded, Notice, SessionStarted
+from glmcode.hooks.config import HookConfig
 from glmcode.text import count
 from glmcode.tools.base import ToolContext
 from glmcode.tools.registry import Registry
@@ -37,6 +38,7 @@ class Workspace:
     started: SessionStarted
     env: Mapping[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
+    hooks: HookConfig = field(default_factory=HookConfig)
 
 
 def open_workspace(
@@ -50,14 +52,17 @@ def open_workspace(
     env: Mapping[str, str] | None = None,
     resume: Replay | None = None,
     checkpoints: bool | None = None,
+    hooks: HookConfig | None = None,
 ) -> Workspace:
     """`resume`: continue that session (its file, id and conversation) instead of a new one.
     `checkpoints`: snapshot the workspace before each run's changes, for /undo and /rewind;
-    by default on when someone is there to approve calls (an interactive session)."""
+    by default on when someone is there to approve calls (an interactive session).
+    `hooks`: the hooks in force, read from the config files when not given."""
     from glmcode.agent.context import build_system_prompt
     from glmcode.llm.catalog import get_model, max_tokens_for
     from glmcode.llm.client import GLMClient
     from glmcode.llm.types import ClientConfig
+    from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.permissions.policy import Policy
 
@@ -106,6 +111,7 @@ def open_workspace(
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
     ws = Workspace(agent, session, settings, cwd, started, env)
     _start(ws, resume)
+    attach_hooks(ws, load_hooks(settings.project_root, env) if hooks is None else hooks, resumed=resume is not None)
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)
     return ws
@@ -120,8 +126,26 @@ def resume_workspace(ws: Workspace, resume: Replay) -> None:
     ws.agent.sink = ws.session
     ws.started = SessionStarted(ws.session.session_id, ws.settings.model, str(ws.cwd), ws.agent.runner.policy.mode)
     _start(ws, resume)
+    if ws.agent.hooks is not None:
+        ws.agent.hooks.restart(ws.session.session_id, resumed=True)
     if ws.agent.before_changes is not None:
         attach_checkpoints(ws)
+
+
+def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) -> None:
+    """The hooks around the agent's runs and calls; the project's that wait for trust are
+    named to the user."""
+    from glmcode.hooks.engine import Hooks
+
+    ws.hooks = config
+    for text in config.ignored:
+        notice = Notice(text)
+        ws.session.write(notice)
+        ws.notices.append(notice)
+    if not config.hooks:
+        return
+    hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env)
+    ws.agent.hooks = ws.agent.runner.hooks = hooks
 
 
 def attach_checkpoints(ws: Workspace) -> None:

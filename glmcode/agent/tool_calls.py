@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
 from glmcode.llm.errors import redact
@@ -18,6 +18,9 @@ from glmcode.llm.types import ModelReply
 from glmcode.permissions.policy import Policy, suggest_rule
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.registry import Registry
+
+if TYPE_CHECKING:
+    from glmcode.hooks.engine import Hooks
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class ToolRunner:
         self.approver = approver
         self.headless_hint = headless_hint
         self.secret = secret
+        self.hooks: Hooks | None = None  # the user's hooks around each call, when there are any
 
     def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         prepared = [prepare(c, self.registry) for c in calls]
@@ -141,6 +145,8 @@ class ToolRunner:
     def _parallel_safe(self, p: Prepared) -> bool:
         if p.error or p.tool is None or p.tool.kind != "read":
             return False
+        if self.hooks is not None and self.hooks.watches_tool(p.tool.name):
+            return False  # hooks run one call at a time, in the model's order
         return self.policy.decide(p.tool.name, p.tool.kind, p.args).decision == "allow"
 
     def _run_parallel(self, batch: list[Prepared], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
@@ -163,6 +169,10 @@ class ToolRunner:
             return
         tool = p.tool
         verdict = self.policy.decide(tool.name, tool.kind, p.args)
+        if verdict.decision != "deny" and self.hooks is not None:
+            from glmcode.agent.hooked import before_call
+
+            verdict = yield from before_call(self.hooks, tool.name, p.args, verdict)
         if verdict.decision == "deny":
             yield self._finish(p.call, ToolResult(f"Not run: {verdict.reason}", is_error=True), 0.0, results)
             return
@@ -173,7 +183,12 @@ class ToolRunner:
                 return
             started = time.monotonic()
         result = run_tool(tool, p.args, self.ctx)
-        yield self._finish(p.call, result, time.monotonic() - started, results)
+        duration = time.monotonic() - started
+        if self.hooks is not None:
+            from glmcode.agent.hooked import after_call
+
+            result = yield from after_call(self.hooks, tool.name, p.args, result)
+        yield self._finish(p.call, result, duration, results)
 
     def _ask(self, p: Prepared, reason: str) -> Iterator[Event]:
         """Yields the approval events; returns None when approved, else the refusal text."""
@@ -190,6 +205,8 @@ class ToolRunner:
             )
         preview = self._preview(tool, p.args)
         yield ApprovalNeeded(p.call.id, tool.name, reason, preview)
+        if self.hooks is not None:
+            yield from self.hooks.notification(f"glmcode needs your approval for {tool.name}: {reason}", tool.name)
         answer = self.approver(
             ApprovalRequest(p.call.id, tool.name, tool.kind, p.args, preview, reason, rule)
         )

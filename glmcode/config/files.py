@@ -22,6 +22,8 @@ FILE_KEYS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "deny": ("permissions", "deny"),
     "add_dirs": ("permissions", "add_dirs"),
 })
+# Tables the package they configure reads for itself.
+TABLES_READ_ELSEWHERE = frozenset({"hooks"})  # glmcode.hooks.config
 # The other way round: table -> key in the file -> field name.
 _TABLE_KEYS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     table: MappingProxyType({key: name for name, (t, key) in FILE_KEYS.items() if t == table})
@@ -112,6 +114,12 @@ def _suggest(key: str, table: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
 
 
+def read_toml(path: Path) -> tuple[str, dict[str, Any]] | None:
+    """The file's text and its TOML; None when there is no file."""
+    text = read_text(path)
+    return None if text is None else (text, _parse_toml(path, text))
+
+
 def read_file_layer(
     path: Path, *, user_file: Path | None = None
 ) -> dict[str, tuple[Any, int | None]]:
@@ -124,6 +132,8 @@ def read_file_layer(
     out: dict[str, tuple[Any, int | None]] = {}
     items: list[tuple[str, str, Any]] = []
     for key, value in data.items():
+        if key in TABLES_READ_ELSEWHERE:
+            continue
         if key == "permissions":
             if not isinstance(value, dict):
                 raise ConfigError(

@@ -116,6 +116,7 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "timeout": _positive_number,
     "compact_threshold": _share,
     "permission_mode": _choice("permission mode", MODES),
+    "notify": _choice("notify setting", ("bell", "osc9", "off")),
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,

@@ -68,10 +68,22 @@ def exec_command(
     except AnswerOptionError as exc:
         err.write(f"glmcode: {exc}\n")
         return 2
+    if prompt.lstrip().startswith("/"):
+        from glmcode.ui.custom_prompt import UnknownCommand, for_exec
+
+        try:
+            prompt, settings, problems = for_exec(prompt, settings, cwd)
+        except UnknownCommand as exc:
+            err.write(f"glmcode: {exc}\n")
+            return 2
+        for problem in problems:
+            err.write(f"glmcode: {problem}\n")
     for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
     try:
-        ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
+        ws = open_workspace(
+            settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier, hooks=run.hooks
+        )
     except OSError as exc:
         # The state folder (sessions) is unusable: a file where a folder should be, no space.
         err.write(f"glmcode: cannot open the session file: {exc.strerror or exc} ({exc.filename})\n")

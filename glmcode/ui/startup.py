@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
     from glmcode.config.settings import Settings
+    from glmcode.hooks.config import HookConfig
 
 
 class StartupError(Exception):
@@ -23,6 +24,7 @@ class Start:
     cwd: Path
     settings: Settings
     resume: Replay | None
+    hooks: HookConfig | None = None  # None: not read yet
 
 
 def working_folder(cd: str | None) -> Path:
@@ -44,6 +46,7 @@ def start(
     from glmcode.config.errors import ConfigError
     from glmcode.config.layers import load_settings
     from glmcode.config.settings import require_api_key
+    from glmcode.hooks.config import load_hooks
 
     cwd = working_folder(cd)
     try:
@@ -51,6 +54,7 @@ def start(
         if default_mode and settings.sources.get("permission_mode") == "default":
             settings = replace(settings, permission_mode=default_mode)
         require_api_key(settings)
+        hooks = load_hooks(settings.project_root, os.environ)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     earlier = None
@@ -61,7 +65,7 @@ def start(
             earlier = _earlier_session(resume, settings.project_root)
         except SessionNotFound as exc:
             raise StartupError(str(exc)) from None
-    return Start(cwd, settings, earlier)
+    return Start(cwd, settings, earlier, hooks)
 
 
 def _earlier_session(ref: str, project_root: Path) -> Replay:

@@ -54,7 +54,7 @@ def interactive_command(
         approver = PausingApprover(TerminalApprover(console, save_rule))
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
-    ws = open_workspace(settings, cwd, approver=approver, resume=earlier)
+    ws = open_workspace(settings, cwd, approver=approver, resume=earlier, hooks=run.hooks)
     try:
         session = Session(ws, console, terminal=terminal, approver=approver)
         return session.loop(prompt, resumed=earlier)
@@ -145,6 +145,12 @@ class Session:
         """Reads and runs lines until the user leaves; `resumed` is the earlier session the
         workspace continues, which is shown first."""
         self._header()
+        if resumed is None:
+            from glmcode.ui.tui.custom_commands import load
+
+            ignored = [n.message for n in self.ws.notices] + list(load(self, self.commands.names()).ignored)
+            for text in ignored:
+                self.console.print(f"glmcode: {text}", style="yellow", markup=False)
         if resumed is not None:
             from glmcode.ui.tui.rewind_commands import show_resumed
 
@@ -200,12 +206,16 @@ class Session:
         if self.recent.shell_notes:
             message = "\n\n".join([*self.recent.shell_notes, message])
             self.recent.shell_notes.clear()
+        from glmcode.ui.tui.notify import Notifier
+
         view = self._view()
         self.approver.view = view
+        notifier = Notifier(self.settings.notify if self.terminal else "off", self.console.file)
         view.begin()
         try:
             with self._quiet():
-                drive(self.agent.run(message), view.handle)
+                drive(self.agent.run(message), notifier.watching(view.handle))
+            notifier.run_ended()
         finally:
             with _sigint_ignored():
                 view.end()

@@ -39,10 +39,12 @@ class SlashCommands:
         for name in self.names():
             method = getattr(self, PREFIX + name)
             out.append(CommandHint(name, _usage(name, method), _summary(method)))
-        return out
+        from glmcode.ui.tui import custom_commands
+
+        return out + custom_commands.hints(custom_commands.load(self.session, self.names()))
 
     def names(self) -> list[str]:
-        return sorted(attr[len(PREFIX):] for attr in dir(type(self)) if attr.startswith(PREFIX))
+        return builtin_names()
 
     def run(self, line: str) -> None:
         """Runs `/name argument`."""
@@ -50,7 +52,14 @@ class SlashCommands:
         method: Callable[..., None] | None = getattr(self, PREFIX + name.lower(), None) if name else None
         console = self.session.console
         if method is None:
-            close = closest(name.lower(), self.names())
+            from glmcode.ui.tui import custom_commands
+
+            custom = custom_commands.load(self.session, self.names())
+            command = custom.get(name) if name else None
+            if command is not None:
+                custom_commands.run(self.session, command, argument)
+                return
+            close = closest(name.lower(), self.names() + list(custom.commands))
             hint = f" Did you mean /{close}?" if close else ""
             console.print(f"Unknown command /{name}.{hint} /help lists the commands.", style="yellow", markup=False, highlight=False)
             return
@@ -83,6 +92,9 @@ class SlashCommands:
         console.print()
         console.print("Keys", style="bold underline")
         console.print(keys)
+        from glmcode.ui.tui import custom_commands
+
+        custom_commands.show_help(self.session, custom_commands.load(self.session, self.names()))
 
     def cmd_clear(self) -> None:
         """Start a new conversation; the model forgets this one."""
@@ -259,9 +271,19 @@ class SlashCommands:
 
         compact(self.session, focus)
 
+    def cmd_hooks(self) -> None:
+        """The hooks in force, and the file each comes from."""
+        from glmcode.ui.tui.hooks_view import show_hooks
+
+        show_hooks(self.session)
+
     def cmd_exit(self) -> None:
         """Leave glmcode."""
         self.session.done = True
+
+
+def builtin_names() -> list[str]:
+    return sorted(attr[len(PREFIX):] for attr in dir(SlashCommands) if attr.startswith(PREFIX))
 
 
 def closest(typed: str, names: list[str]) -> str | None:
