@@ -29,6 +29,7 @@ _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
     "--full-auto": ("full_auto", True),
     "--thinking": ("thinking", True), "--no-thinking": ("thinking", False),
+    "--no-web": ("no_web", True),
 }
 _INTS = {"max_turns": 1, "max_tokens": None}  # parameter -> its minimum
 _OUTPUT_FORMATS = ("text", "json", "stream-json")
@@ -39,6 +40,7 @@ def defaults() -> dict[str, Any]:
         "prompt": None, "output_format": "text", "verbose": False, "max_turns": None, "resume": None,
         "model": None, "provider": None, "base_url": None, "permission_mode": None,
         "full_auto": False, "add_dir": [], "cd": None, "max_tokens": None, "thinking": None,
+        "no_web": False,
     }
 
 
