@@ -207,9 +207,9 @@ def _command_prefix(words: Sequence[str]) -> str:
 def suggest_rule(tool_name: str, args: Mapping[str, Any]) -> str | None:
     """The rule an "always" answer adds: for run_shell the program (and its subcommand) of the
     first part that does not merely read, plus `*`; for web_fetch the host; for other tools
-    the tool itself. None when
-    no rule would allow the call (a command that redirects into a file or substitutes one),
-    so nobody is offered a rule that does not work."""
+    the tool itself. None when no rule would allow the call (a command that redirects into a
+    file or substitutes one, a URL without a host), so nobody is offered a rule that does not
+    work."""
     if tool_name == WEB_TOOL:
         host = call_host(args)
         return f"{tool_name}:{host}" if host else None

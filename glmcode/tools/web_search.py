@@ -12,6 +12,7 @@ RECENCIES = ("day", "week", "month", "year")
 
 def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     from glmcode.web.errors import WebError
+    from glmcode.web.search import SearchEndpoint
     from glmcode.web.untrusted import fenced
 
     query = " ".join(args["query"].split())
@@ -28,9 +29,9 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     except WebError as exc:
         raise ToolError(f"web_search: {exc}") from None
     endpoint = web.search_endpoint
-    price = getattr(endpoint, "price_usd", 0.0)
-    data = {"query": query, "results": len(hits), "searches": 1, "cost_usd": price,
-            "engine": getattr(endpoint, "engine", "")}
+    assert isinstance(endpoint, SearchEndpoint)  # a search was made
+    data = {"query": query, "results": len(hits), "searches": 1, "cost_usd": endpoint.price_usd,
+            "engine": endpoint.engine}
     filters = ", ".join(f for f in (f"last {args['recency']}" if args["recency"] else "",
                                      f"on {domain}" if domain else "") if f)
     head = f"Web search for {query!r}" + (f" ({filters})" if filters else "")

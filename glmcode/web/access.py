@@ -14,16 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from glmcode.llm.types import ClientConfig
-from glmcode.web.convert import PageText
-from glmcode.web.search import SearchEndpoint, SearchHit
-
 if TYPE_CHECKING:
     from glmcode.config.settings import Settings
+    from glmcode.llm.types import ClientConfig
     from glmcode.permissions.policy import Policy
     from glmcode.web.ask import Answer, PageAsker
+    from glmcode.web.convert import PageText
     from glmcode.web.fetch import Fetcher
-    from glmcode.web.search import WebSearch
+    from glmcode.web.search import SearchEndpoint, SearchHit, WebSearch
 
 # Pages change; a session that runs for hours reads them again.
 CACHE_SECONDS = 15 * 60
@@ -43,7 +41,8 @@ class WebAccess:
     """`host_verdict(url)`: the policy's decision for reaching the URL's host.
     `names_host(host)`: whether an allow rule names the host (which lets a fetch reach
     loopback and private addresses). `page_model`: the client settings for questions about
-    pages. `search`: where searches go, or why they cannot be made."""
+    pages, whose provider and base URL also say where searches go; `search`, when given,
+    overrides that: an endpoint, or why searches cannot be made."""
 
     def __init__(
         self,
@@ -51,7 +50,7 @@ class WebAccess:
         host_verdict: Callable[[str], str],
         names_host: Callable[[str], bool],
         page_model: ClientConfig,
-        search: SearchEndpoint | str,
+        search: SearchEndpoint | str | None = None,
         timeout: float = 30.0,
         max_bytes: int | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -59,7 +58,7 @@ class WebAccess:
         self.host_verdict = host_verdict
         self.names_host = names_host
         self.page_model = page_model
-        self.search_endpoint = search
+        self._search_endpoint = search
         self.timeout = timeout
         self.max_bytes = max_bytes
         self._clock = clock
@@ -68,6 +67,14 @@ class WebAccess:
         self._fetcher: Fetcher | None = None
         self._asker: PageAsker | None = None
         self._searcher: WebSearch | None = None
+
+    @property
+    def search_endpoint(self) -> SearchEndpoint | str:
+        if self._search_endpoint is None:
+            from glmcode.web.search import search_endpoint
+
+            self._search_endpoint = search_endpoint(self.page_model.provider, self.page_model.base_url)
+        return self._search_endpoint
 
     def fetch(self, url: str) -> tuple[Page, bool]:
         """The page at `url` and whether it came from this session's cache."""
@@ -133,7 +140,7 @@ class WebAccess:
 
 def web_access(settings: Settings, policy: Policy) -> WebAccess:
     """The web tools' state for a session run with `settings` under `policy`."""
-    from glmcode.web.search import search_endpoint
+    from glmcode.llm.types import ClientConfig
 
     assert settings.api_key
     return WebAccess(
@@ -146,7 +153,6 @@ def web_access(settings: Settings, policy: Policy) -> WebAccess:
             provider=settings.provider,
             timeout=min(settings.timeout, 120.0),
         ),
-        search=search_endpoint(settings.provider, settings.base_url),
     )
 
 

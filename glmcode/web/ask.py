@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glmcode.events import TokenUsage
 from glmcode.llm.catalog import get_model
@@ -12,6 +13,9 @@ from glmcode.llm.errors import GLMError
 from glmcode.llm.types import ClientConfig
 from glmcode.web.errors import WebError
 from glmcode.web.untrusted import cut, fenced
+
+if TYPE_CHECKING:
+    from glmcode.llm.client import GLMClient
 
 # glm-4.5-air reads 128K tokens; this much text leaves room for the answer in any language.
 PAGE_CHARS = 200_000
@@ -34,7 +38,7 @@ class PageAsker:
 
     def __init__(self, config: ClientConfig) -> None:
         self._config = replace(config, thinking=False, max_tokens=ANSWER_TOKENS, max_attempts=3)
-        self._client = None
+        self._client: GLMClient | None = None
 
     def ask(self, page: str, prompt: str, url: str) -> Answer:
         from glmcode.llm.client import GLMClient

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glmcode.web.errors import WebError
+
+if TYPE_CHECKING:
+    import httpx
 
 RECENCY = {"day": "oneDay", "week": "oneWeek", "month": "oneMonth", "year": "oneYear"}
 _WITHOUT_SEARCH = {"openrouter": "OpenRouter", "cometapi": "CometAPI"}
@@ -94,7 +97,7 @@ class WebSearch:
         self.endpoint = endpoint
         self._api_key = api_key
         self._timeout = timeout
-        self._http: Any = None
+        self._http: httpx.Client | None = None
 
     def search(
         self, query: str, count: int = 10, recency: str | None = None, domain: str | None = None
