@@ -211,3 +211,55 @@ def test_when_the_cheap_model_fails_the_model_is_told_how_to_go_on(pages, tmp_pa
 def test_without_web_access_the_tool_says_the_web_is_off(tmp_path) -> None:
     result = run_tool(TOOL, TOOL.validate({"url": "https://example.org"}), ToolContext(tmp_path))
     assert result.is_error and "the web tools are off in this run" in result.output
+
+
+def test_https_verifies_the_certificate_for_the_host_while_the_address_is_checked(pages, tmp_path, monkeypatch) -> None:
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed, so no certificate can be made for the test server")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"<h1>Over TLS</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        url = f"https://localhost:{server.server_address[1]}/"
+        untrusted = _fetch(_access(Policy("full-auto", allow=["web_fetch:localhost"])), url, tmp_path)
+        assert untrusted.is_error and "CERTIFICATE_VERIFY_FAILED" in untrusted.output
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        trusted = _fetch(_access(Policy("full-auto", allow=["web_fetch:localhost"])), url, tmp_path)
+        assert not trusted.is_error, trusted.output
+        assert "# Over TLS" in trusted.output
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_page_in_another_charset_is_decoded_by_its_meta_tag(pages, tmp_path) -> None:
+    page = '<html><head><meta charset="iso-8859-1"></head><body><p>Caf\xe9 cr\xe8me</p></body></html>'
+    url = pages.add("/latin", page.encode("latin-1"), "text/html")
+    assert "Café crème" in _fetch(_access(ALLOWED), url, tmp_path).output
