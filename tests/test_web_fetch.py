@@ -182,6 +182,19 @@ def test_pages_are_cached_for_the_session(pages, tmp_path) -> None:
     assert second.data["cached"]
 
 
+def test_the_cache_forgets_a_page_after_a_quarter_of_an_hour(pages, tmp_path) -> None:
+    now = [1000.0]
+    url = pages.add("/news", "<p>today</p>")
+    web = _access(ALLOWED, clock=lambda: now[0])
+    _fetch(web, url, tmp_path)
+    now[0] += 14 * 60
+    _fetch(web, url, tmp_path)
+    assert pages.hits == ["/news"]
+    now[0] += 2 * 60
+    assert not _fetch(web, url, tmp_path).data["cached"]
+    assert pages.hits == ["/news", "/news"]
+
+
 def test_the_prompt_form_asks_the_cheap_model(pages, tmp_path, fake_glm) -> None:
     fake = fake_glm([{"content": "TaskGroup arrived in Python 3.11.", "usage": {"prompt_tokens": 1000, "completion_tokens": 20}}])
     url = pages.add("/doc", PAGE)

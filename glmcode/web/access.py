@@ -34,7 +34,6 @@ class Page:
     content_type: str
     text: PageText | None
     moved_to: str | None = None  # another host, which the fetch did not follow
-    status: int = 200
 
 
 class WebAccess:
@@ -89,11 +88,10 @@ class WebAccess:
             return cached[1], True
         got = self._fetch_tool().get(url)
         if got.moved_to is not None:
-            return Page(url, got.final_url, "", None, got.moved_to, got.status), False
+            return Page(url, got.final_url, "", None, got.moved_to), False
         if got.status >= 400:
             raise WebError(f"{got.final_url} answered HTTP {got.status}{_reason(got.status)}")
-        page = Page(url, got.final_url, got.content_type,
-                    to_text(got.body, got.content_type, got.final_url), status=got.status)
+        page = Page(url, got.final_url, got.content_type, to_text(got.body, got.content_type, got.final_url))
         with self._lock:
             self._cache[url] = (self._clock(), page)
         return page, False
@@ -119,11 +117,6 @@ class WebAccess:
                 self._searcher = WebSearch(endpoint, self.page_model.api_key, self.timeout)
             searcher = self._searcher
         return searcher.search(query, count, recency, domain)
-
-    def close(self) -> None:
-        for part in (self._fetcher, self._asker, self._searcher):
-            if part is not None:
-                part.close()
 
     def _fetch_tool(self) -> Fetcher:
         from glmcode.web.addresses import AddressGuard

@@ -61,7 +61,3 @@ class PageAsker:
             ) from None
         cost = get_model(self._config.model).cost(reply.usage)
         return Answer(reply.content.strip(), self._config.model, reply.usage, cost, bool(left_out))
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()

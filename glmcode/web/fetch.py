@@ -72,9 +72,6 @@ class Fetcher:
         self._max_redirects = max_redirects
         self._client = guarded_client(guard, timeout, f"glmcode/{__version__} (web_fetch)")
 
-    def close(self) -> None:
-        self._client.close()
-
     def get(self, url: str) -> Fetched:
         url = check_url(url)
         deadline = time.monotonic() + self._timeout

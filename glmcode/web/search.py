@@ -131,10 +131,6 @@ class WebSearch:
             raise WebError("the search service answered with something that is not JSON") from None
         return parse_hits(payload)
 
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-
 
 def _explain(err: Any) -> str:
     text = f"the search service refused the search: {err}"
