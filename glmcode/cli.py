@@ -135,6 +135,7 @@ def build_app() -> Any:
     cwd_opt = typer.Option(None, "--cd", "-C", help="Work in this folder instead of the current one.")
     max_tokens_opt = typer.Option(None, "--max-tokens", help="Output token budget per request.")
     thinking_opt = typer.Option(None, "--thinking/--no-thinking", help="Let the model reason first.")
+    no_web_opt = typer.Option(False, "--no-web", help="Turn web_fetch and web_search off for this run.")
     output_opt = typer.Option(
         "text", "--output-format", "-o", help="text, json or stream-json.", callback=_output_format
     )
@@ -173,6 +174,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        no_web: bool = no_web_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
@@ -197,6 +199,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        no_web: bool = no_web_opt,
     ) -> None:
         """The interactive session (what `glmcode` with no command opens)."""
         flags = _flags(ctx.params)
@@ -221,6 +224,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        no_web: bool = no_web_opt,
     ) -> None:
         """Continue an earlier session of this project (without an id: pick from the list)."""
         from glmcode.ui.sessions_cli import resume_command
@@ -258,6 +262,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        no_web: bool = no_web_opt,
     ) -> None:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
@@ -323,5 +328,6 @@ def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
         "add_dirs": tuple(add_dir) if add_dir else None,
         "max_tokens": params.get("max_tokens"),
         "thinking": params.get("thinking"),
+        "web": False if params.get("no_web") else None,
     }
     return {k: v for k, v in flags.items() if v is not None}

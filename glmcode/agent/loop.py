@@ -266,6 +266,8 @@ class Agent:
                     self._checkpointed = True
                     yield from self.before_changes(self._prompt_index)
                 yield from self.runner.run(reply.tool_calls, partial.results)
+                spent, self.runner.spent_usd = self.runner.spent_usd, 0.0
+                totals.cost, self.cost_usd = totals.cost + spent, self.cost_usd + spent
                 if verdict.note is not None and partial.results:
                     call, text = partial.results[-1]
                     partial.results[-1] = (call, f"{text}\n\n{verdict.note}")

@@ -145,6 +145,8 @@ def replay(path: Path) -> Replay:
             state.checkpoints = [replace(c, undone=True) if c.commit in undone else c for c in state.checkpoints]
         elif kind == "usage":
             _add_usage(state, record)
+        elif kind == "tool_result" and isinstance(record.get("data"), dict):
+            state.cost_usd += _spent(record["data"])  # a web search, a cheap model's answer
         elif kind == "turn_started":
             state.turns += 1
             streamed, replied = 0, False
@@ -196,6 +198,11 @@ def _add_usage(state: Replay, record: dict[str, Any]) -> None:
     cost = record.get("cost_usd")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         state.cost_usd += float(cost)
+
+
+def _spent(record: dict[str, Any]) -> float:
+    cost = record.get("cost_usd")
+    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0
 
 
 def _repair(state: Replay, replied: bool, streamed: int, cut_tail: bool, end: int) -> None:
@@ -259,10 +266,10 @@ def session_info(path: Path) -> SessionInfo | None:
             if raw.startswith(b'{"type": "turn_started"'):
                 turns += 1
             elif raw.startswith(b'{"type": "usage"'):
-                record = _loads(raw)
-                value = record.get("cost_usd")
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    cost += float(value)
+                cost += _spent(_loads(raw))
+            elif raw.startswith(b'{"type": "tool_result"') and b'"cost_usd"' in raw:
+                data = _loads(raw).get("data")
+                cost += _spent(data) if isinstance(data, dict) else 0.0
             elif first_prompt is None and raw.startswith(b'{"type": "message"'):
                 message = _loads(raw).get("message") or {}
                 if isinstance(message, dict) and message.get("role") == "user":

@@ -65,10 +65,11 @@ def open_workspace(
     from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.permissions.policy import Policy
+    from glmcode.web.access import web_access
 
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
-    registry = registry or Registry.builtin()
+    registry = registry or Registry.builtin(web=settings.web)
     model = get_model(settings.model)
     config = ClientConfig(
         api_key=settings.api_key,
@@ -84,11 +85,12 @@ def open_workspace(
     # repository (importing git, running it) each take tens of milliseconds and wait on
     # different things, so they overlap.
     client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
+    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
+        web=web_access(settings, policy) if settings.web else None,
     )
-    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")

@@ -107,7 +107,9 @@ class ToolRunner:
     """Runs one reply's tool calls under the permission policy and yields their events.
 
     `results` holds, after iteration, one (call, text for the model) pair per call, in the
-    model's order, which is the order the tool messages must go back in.
+    model's order, which is the order the tool messages must go back in. `spent_usd` adds up
+    what tools paid for themselves (a web search, a cheap model's answer), for the agent to
+    take into its cost.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class ToolRunner:
         self.headless_hint = headless_hint
         self.secret = secret
         self.hooks: Hooks | None = None  # the user's hooks around each call, when there are any
+        self.spent_usd = 0.0
 
     def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         prepared = [prepare(c, self.registry) for c in calls]
@@ -238,6 +241,9 @@ class ToolRunner:
         if result.is_error and not text.startswith("Error"):
             text = f"Error: {text}"
         results.append((call, text))
+        spent = (result.data or {}).get("cost_usd")
+        if isinstance(spent, (int, float)) and not isinstance(spent, bool):
+            self.spent_usd += spent
         return ToolCallFinished(
             call.id,
             call.name,

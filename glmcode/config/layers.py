@@ -32,7 +32,7 @@ ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("GLMCODE_PERMISSION_MODE",), "permission_mode"),
 )
 # Flags named like the option a person types, where that differs from the field name.
-FLAG_NAMES: Mapping[str, str] = MappingProxyType({"add_dirs": "--add-dir"})
+FLAG_NAMES: Mapping[str, str] = MappingProxyType({"add_dirs": "--add-dir", "web": "--no-web"})
 
 
 class _Builder:
@@ -102,6 +102,7 @@ def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[
         widening = (
             (name in ("allow", "add_dirs") and bool(value))
             or (name == "base_url" and value not in PROVIDERS.values())
+            or (name == "web" and value and not builder.values["web"])
             or (
                 name == "permission_mode"
                 and mode_strictness(value) < mode_strictness(builder.values["permission_mode"])
@@ -120,6 +121,8 @@ def _untrusted_warning(name: str, value: Any, hint: str) -> str:
         return f"project config asks to allow {', '.join(value)}; {hint}"
     if name == "add_dirs":
         return f"project config asks to add writable folders {', '.join(value)}; {hint}"
+    if name == "web":
+        return f"project config turns the web tools on; {hint}"
     # The API key goes wherever base_url points, so a repository may not choose it alone.
     return f"project config sets base_url {value}; {hint}"
 

@@ -32,13 +32,15 @@ class Settings:
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     add_dirs: tuple[str, ...] = ()
+    web: bool = True
+    web_fetch_model: str = "glm-4.5-air"
     project_root: Path
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "compact_threshold", "permission_mode", "notify")
+           "timeout", "compact_threshold", "permission_mode", "notify", "web", "web_fetch_model")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -120,4 +120,6 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,
+    "web": _boolean,
+    "web_fetch_model": _text,
 })

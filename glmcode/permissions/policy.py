@@ -10,9 +10,9 @@ from typing import Any
 
 from glmcode.permissions.modes import KINDS, Verdict, check_mode
 from glmcode.permissions.readers import is_read_only_command, segment_reads
-from glmcode.permissions.rules import Rule
+from glmcode.permissions.rules import Rule, names_host
 from glmcode.permissions.shell import deny_candidates, parse_shell
-from glmcode.permissions.targets import SHELL_TOOL, call_paths
+from glmcode.permissions.targets import SHELL_TOOL, WEB_TOOL, call_host, call_paths
 
 # Files here steer tools that run commands (git hooks and config, glmcode's project settings).
 PROTECTED_FOLDERS = frozenset({".git", ".glmcode"})
@@ -53,6 +53,11 @@ class Policy:
         if parsed not in self._session:
             self._session.append(parsed)
 
+    def names_host(self, host: str) -> bool:
+        """Whether an allow rule (from config or an "always" answer) names `host` for
+        web_fetch, which lets a fetch reach it on a loopback or private address."""
+        return any(names_host(r, host) for r in (*self._allow, *self._session))
+
     def decide(self, tool_name: str, kind: str, args: Mapping[str, Any]) -> Verdict:
         denied = self._denying_rule(tool_name, args)
         if denied is not None:
@@ -65,8 +70,9 @@ class Policy:
                     f"{tool_name} writes {protected}, inside .git/ or .glmcode/, where a change "
                     "can make git or glmcode run commands; it needs approval",
                 )
-        # Read-only mode is a promise that nothing changes; allow rules do not break it.
-        if self._mode != "read-only":
+        # Read-only mode is a promise that nothing changes; allow rules do not break it
+        # (reading a page changes nothing).
+        if self._mode != "read-only" or kind == "web":
             allowed = self._allowing_rules(tool_name, args)
             if allowed:
                 which = ", ".join(f"'{r}'" for r in allowed)
@@ -79,6 +85,9 @@ class Policy:
             return Verdict("ask", f"{tool_name} is of unknown kind {kind!r}; it needs approval")
         if kind in ("read", "meta"):
             return Verdict("allow", f"{tool_name} changes nothing; allowed in {mode} mode")
+        if kind == "web" and mode != "full-auto":
+            host = call_host(args) or "the web"
+            return Verdict("ask", f"{tool_name} reaches {host}; it needs approval in {mode} mode")
         if mode == "full-auto":
             return Verdict("allow", f"{tool_name} is allowed in full-auto mode")
         if kind == "edit":
@@ -127,6 +136,8 @@ class Policy:
         if tool_name == SHELL_TOOL:
             command = args.get("command")
             targets = deny_candidates(command) if isinstance(command, str) else set()
+        elif tool_name == WEB_TOOL:
+            targets = {host for host in [call_host(args)] if host}
         else:
             targets = {f for p in call_paths(tool_name, args) for f in self._path_forms(p)}
         for rule in rules:
@@ -141,6 +152,9 @@ class Policy:
             return [whole]
         if tool_name == SHELL_TOOL:
             return self._allowing_shell_rules(rules, args.get("command"))
+        if tool_name == WEB_TOOL:
+            host = call_host(args)
+            return [r for r in rules if host and r.matches(tool_name, host)][:1]
         paths = call_paths(tool_name, args)
         if not paths:
             return []
@@ -192,9 +206,13 @@ def _command_prefix(words: Sequence[str]) -> str:
 
 def suggest_rule(tool_name: str, args: Mapping[str, Any]) -> str | None:
     """The rule an "always" answer adds: for run_shell the program (and its subcommand) of the
-    first part that does not merely read, plus `*`; for other tools the tool itself. None when
-    no rule would allow the call (a command that redirects into a file or substitutes one),
-    so nobody is offered a rule that does not work."""
+    first part that does not merely read, plus `*`; for web_fetch the host; for other tools
+    the tool itself. None when no rule would allow the call (a command that redirects into a
+    file or substitutes one, a URL without a host), so nobody is offered a rule that does not
+    work."""
+    if tool_name == WEB_TOOL:
+        host = call_host(args)
+        return f"{tool_name}:{host}" if host else None
     if tool_name != SHELL_TOOL:
         return tool_name
     command = args.get("command")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from glmcode.globs import glob_to_regex
-from glmcode.permissions.targets import SHELL_TOOL
+from glmcode.permissions.targets import SHELL_TOOL, WEB_TOOL
 
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_.*?-]+")
 
@@ -15,7 +15,8 @@ _TOOL_NAME = re.compile(r"[A-Za-z0-9_.*?-]+")
 @dataclass(frozen=True)
 class Rule:
     """`tool` or `tool:pattern`. For run_shell the pattern is matched against one simple
-    command (`git diff*` is a prefix match); for other tools against the path, glob style."""
+    command (`git diff*` is a prefix match); for web_fetch against the host name without the
+    port (`*.github.com`); for other tools against the path, glob style."""
 
     tool: str
     pattern: str | None = None
@@ -44,7 +45,12 @@ class Rule:
                 f"rule {text!r} has an empty pattern after ':'; write just {tool!r} to match "
                 "every call of that tool"
             )
-        return cls(tool, pattern)
+        if tool == WEB_TOOL and any(c in pattern for c in "/:@ "):
+            raise ValueError(
+                f"rule {text!r}: a web_fetch rule names a host, without scheme, port or path; "
+                "e.g. 'web_fetch:docs.python.org' or 'web_fetch:*.github.com'"
+            )
+        return cls(tool, pattern.lower() if tool == WEB_TOOL else pattern)
 
     def __str__(self) -> str:
         return self.tool if self.pattern is None else f"{self.tool}:{self.pattern}"
@@ -58,7 +64,21 @@ class Rule:
             return False
         if tool_name == SHELL_TOOL:
             return _command_matches(self.pattern, target)
+        if tool_name == WEB_TOOL:
+            return fnmatchcase(target.lower(), self.pattern)
         return _path_matches(self.pattern, target)
+
+
+def names_host(rule: Rule, host: str) -> bool:
+    """Whether the rule names `host` itself: its pattern matches and is more than wildcards,
+    so `web_fetch:*` allows every host but names none."""
+    pattern = rule.pattern
+    return (
+        rule.tool == WEB_TOOL
+        and pattern is not None
+        and bool(pattern.strip("*?."))
+        and fnmatchcase(host.lower(), pattern)
+    )
 
 
 def _command_matches(pattern: str, command: str) -> bool:

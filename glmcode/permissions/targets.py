@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 SHELL_TOOL = "run_shell"
+WEB_TOOL = "web_fetch"
 
 _PATCH_PATH = re.compile(r"^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+?)\s*$",
                          re.MULTILINE)
@@ -20,11 +22,24 @@ def call_paths(tool_name: str, args: Mapping[str, Any]) -> list[str]:
     return [path] if isinstance(path, str) and path else []
 
 
+def call_host(args: Mapping[str, Any]) -> str | None:
+    """The host a web_fetch call reaches, lower-case and without the port."""
+    url = args.get("url")
+    if not isinstance(url, str):
+        return None
+    try:
+        return urlsplit(url.strip()).hostname or None
+    except ValueError:
+        return None
+
+
 def call_target(tool_name: str, args: Mapping[str, Any]) -> str | None:
     """What a call acts on, as rules see it: the command for run_shell, the path for file
-    tools (the paths, comma-separated, for apply_patch), None otherwise."""
+    tools (the paths, comma-separated, for apply_patch), the host for web_fetch, None otherwise."""
     if tool_name == SHELL_TOOL:
         command = args.get("command")
         return command if isinstance(command, str) else None
+    if tool_name == WEB_TOOL:
+        return call_host(args)
     paths = call_paths(tool_name, args)
     return ", ".join(paths) if paths else None

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glmcode.testing.script import ScriptError, Turn, http_error, load_script, reply, tool_call
+from glmcode.testing.search import result as search_result
+from glmcode.testing.search import search, search_error
 
 if TYPE_CHECKING:
     from glmcode.testing.fake_glm import FakeGLM, RecordedRequest
@@ -25,6 +27,9 @@ __all__ = [
     "http_error",
     "load_script",
     "reply",
+    "search",
+    "search_error",
+    "search_result",
     "tool_call",
 ]
 

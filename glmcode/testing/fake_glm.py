@@ -5,7 +5,8 @@
         ...
         assert fake.requests[0].body["messages"][-1]["content"] == "hi"
 
-Each POST to `{base_url}/chat/completions` plays the next turn of the script. From a shell:
+Each POST to `{base_url}/chat/completions` plays the next turn of the script, each POST to
+`{base_url}/web_search` the next of its searches (see `testing/search.py`). From a shell:
 `python -m glmcode.testing.fake_glm --script FILE [--port N] [--api-key KEY]` prints the base URL
 on its first line of output and serves until killed.
 """
@@ -26,6 +27,8 @@ from typing import Any
 from glmcode.testing.answer import Answer, error_answer, plan_answer
 from glmcode.testing.prompt_cache import PromptCache
 from glmcode.testing.script import Turn, check_turn, load_script
+from glmcode.testing.search import ENDPOINT as SEARCH_ENDPOINT
+from glmcode.testing.search import body_error, load_searches, search_answer
 
 BASE_PATH = "/api/paas/v4"
 _ENDPOINT = "/chat/completions"
@@ -49,12 +52,15 @@ class FakeGLM:
         self,
         script: Any,
         *,
+        searches: list[dict[str, Any]] | None = None,
         api_key: str | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
     ) -> None:
         self._turns: list[Turn] = load_script(script)
         self._played = 0
+        self._searches = load_searches(script) if searches is None else load_searches({"searches": searches})
+        self._searched = 0
         self._api_key = api_key
         self._address = (host, port)
         self._lock = threading.Lock()
@@ -116,7 +122,8 @@ class FakeGLM:
             self.requests.append(
                 RecordedRequest(path, headers, body if isinstance(body, dict) else {})
             )
-        if not path.split("?", 1)[0].rstrip("/").endswith(_ENDPOINT):
+        route = path.split("?", 1)[0].rstrip("/")
+        if not route.endswith((_ENDPOINT, SEARCH_ENDPOINT)):
             return error_answer(404, "404", f"fake GLM: no endpoint {path}; POST {_ENDPOINT}")
         if self._api_key is not None and headers.get("authorization") != (
             f"Bearer {self._api_key}"
@@ -124,6 +131,8 @@ class FakeGLM:
             return error_answer(
                 401, "1001", "fake GLM: the Authorization header has no valid Bearer API key"
             )
+        if route.endswith(SEARCH_ENDPOINT):
+            return self._search(body)
         if not isinstance(body, dict):
             return error_answer(400, "1210", "fake GLM: the request body is not a JSON object")
         if "response_format" in body and body["response_format"] not in _RESPONSE_FORMATS:
@@ -147,6 +156,21 @@ class FakeGLM:
         except Exception as exc:  # noqa: BLE001 - any failure of a scripted turn is reported
             traceback.print_exc()
             return error_answer(500, "500", f"fake GLM: turn {number} failed: {exc!r}")
+
+
+    def _search(self, body: Any) -> Answer:
+        refused = body_error(body)
+        if refused is not None:
+            return refused
+        with self._lock:
+            if self._searched >= len(self._searches):
+                return error_answer(
+                    400, "1214",
+                    f"fake GLM: the script has no search {self._searched + 1} (it has {len(self._searches)})",
+                )
+            self._searched += 1
+            number, entry = self._searched, self._searches[self._searched - 1]
+        return search_answer(entry, body, number)
 
 
 class _Server(ThreadingHTTPServer):

@@ -55,9 +55,9 @@ def load_script(script: Any) -> list[Turn]:
             raise ScriptError(f"cannot read script {path}: {exc}") from exc
         base = path.resolve().parent
     if isinstance(script, dict):
-        extra = set(script) - {"turns"}
+        extra = set(script) - {"turns", "searches"}
         if extra or "turns" not in script:
-            raise ScriptError('a script dict must be {"turns": [...]} and nothing else')
+            raise ScriptError('a script dict must be {"turns": [...]}, with "searches" beside it at most')
         script = script["turns"]
     if not isinstance(script, (list, tuple)):
         raise ScriptError("a script is a list of turns, {\"turns\": [...]}, or a JSON file path")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from glmcode.web.access import WebAccess
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -65,11 +68,13 @@ class ToolResult:
 
 @dataclass
 class ToolContext:
-    """What a tool may know of the world: where it works and which folders it may write."""
+    """What a tool may know of the world: where it works, which folders it may write, and
+    (`web`, None when the web tools are off) the session's state for reaching the web."""
 
     workspace: Path
     extra_dirs: tuple[Path, ...] = ()
     cancel: threading.Event = field(default_factory=threading.Event)
+    web: WebAccess | None = None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:
@@ -109,7 +114,8 @@ class Tool:
     """A tool: its declaration and the function that runs it.
 
     `kind` is what the permission policy looks at: "read" never changes anything, "edit"
-    changes files in the workspace, "shell" runs commands, "meta" only records (the plan).
+    changes files in the workspace, "shell" runs commands, "meta" only records (the plan),
+    "web" reaches a host on the web the model chose.
     `preview`, for edit tools, computes the diff a call would make without touching a file,
     so an approval can show it.
     """

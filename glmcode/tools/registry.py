@@ -17,7 +17,10 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "grep",
     "glob",
     "todo_write",
+    "web_fetch",
+    "web_search",
 )
+WEB_MODULES: tuple[str, ...] = ("web_fetch", "web_search")
 
 
 class Registry:
@@ -30,8 +33,10 @@ class Registry:
         self._schemas = [t.schema() for t in self._tools.values()]
 
     @classmethod
-    def builtin(cls, only: Sequence[str] | None = None) -> Registry:
+    def builtin(cls, only: Sequence[str] | None = None, *, web: bool = True) -> Registry:
         names = BUILTIN_MODULES if only is None else tuple(only)
+        if not web:
+            names = tuple(n for n in names if n not in WEB_MODULES)
         return cls(importlib.import_module(f"glmcode.tools.{n}").TOOL for n in names)
 
     def get(self, name: str) -> Tool | None:

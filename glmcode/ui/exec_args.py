@@ -33,6 +33,7 @@ _FLAGS = {
     "--full-auto": ("full_auto", True),
     "--thinking": ("thinking", True), "--no-thinking": ("thinking", False),
     "--json": ("json_answer", True),
+    "--no-web": ("no_web", True),
 }
 _INTS = {"max_turns": 1, "max_tokens": None, "schema_retries": 0}  # parameter -> its minimum
 _OUTPUT_FORMATS = ("text", "json", "stream-json")
@@ -44,6 +45,7 @@ def defaults() -> dict[str, Any]:
         "model": None, "provider": None, "base_url": None, "permission_mode": None,
         "full_auto": False, "add_dir": [], "cd": None, "max_tokens": None, "thinking": None,
         "output_schema": None, "json_answer": False, "schema_retries": None, "output_last_message": None,
+        "no_web": False,
     }
 
 

@@ -279,7 +279,7 @@ class JsonRenderer(Renderer):
 def _summary(arguments: Any) -> str:
     """The one argument that says what a call is about."""
     if isinstance(arguments, dict):
-        for key in ("command", "path", "pattern"):
+        for key in ("command", "path", "pattern", "url", "query"):
             if key in arguments and arguments[key]:
                 return str(arguments[key]).splitlines()[0][:120]
         return ""

@@ -2,7 +2,7 @@
 four answers. `y` runs it; `n` refuses and asks why, and the reason goes to the model; `a`
 allows the tool for the rest of the session; `p` allows the suggested rule (for a shell call,
 the command's program and subcommand) for the session and saves it to the project's
-`.glmcode/config.toml`.
+`.glmcode/config.toml`. A web_fetch call also offers `d`: always this domain, for the session.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 PREVIEW_LINES = 60
 CHOICES = {"y": "yes", "n": "no", "a": "always", "p": "always_rule"}
 DISMISS = "dismiss"  # Esc: no, without asking why
+# The suggested rule for this session only; the agent hears "always_rule", nothing is saved.
+DOMAIN = "always_domain"
+WEB_CHOICES = {"y": "yes", "n": "no", "d": DOMAIN, "a": "always", "p": "always_rule"}
 
 
 def question(request: ApprovalRequest) -> RenderableType:
@@ -57,18 +60,18 @@ def question(request: ApprovalRequest) -> RenderableType:
 
 def choices(request: ApprovalRequest) -> dict[str, str]:
     """The answer keys this request offers: no project rule when no rule could allow it."""
+    offered = WEB_CHOICES if request.kind == "web" else CHOICES
     if request.suggested_rule is None:
-        return {k: v for k, v in CHOICES.items() if v != "always_rule"}
-    return CHOICES
+        return {k: v for k, v in offered.items() if v not in ("always_rule", DOMAIN)}
+    return offered
 
 
 def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
     rule = request.suggested_rule
-    text = [
-        ("class:key", "y"), ("", " yes  "),
-        ("class:key", "n"), ("", " no  "),
-        ("class:key", "a"), ("", f" always {request.tool} this session  "),
-    ]
+    text = [("class:key", "y"), ("", " yes  "), ("class:key", "n"), ("", " no  ")]
+    if rule is not None and request.kind == "web":
+        text += [("class:key", "d"), ("", " always this domain  ")]
+    text += [("class:key", "a"), ("", f" always {request.tool} this session  ")]
     if rule is not None:
         text += [("class:key", "p"), ("", f" always {rule} in this project ")]
     return text + [("class:dim", "› ")]
@@ -114,7 +117,7 @@ class TerminalApprover:
             return ApprovalAnswer("no", reason)
         if decision == "always_rule":
             self.console.print(f"  {self.save_rule(request.suggested_rule)}", style="dim", highlight=False, markup=False)
-        return ApprovalAnswer(decision)
+        return ApprovalAnswer("always_rule" if decision == DOMAIN else decision)
 
     def _choose(self, request: ApprovalRequest) -> str:
         from prompt_toolkit import PromptSession
@@ -178,6 +181,8 @@ def _said(decision: str, request: ApprovalRequest) -> str:
         return f"yes, and {request.tool} runs without asking for the rest of this session"
     if decision == "always_rule":
         return f"yes, and {request.suggested_rule} runs without asking from now on"
+    if decision == DOMAIN:
+        return f"yes, and {request.suggested_rule} runs without asking for the rest of this session"
     return decision
 
 
@@ -193,7 +198,8 @@ class LineApprover:
         self.console.print(question(request))
         while True:
             project = f" [p] always {request.suggested_rule}" if request.suggested_rule else ""
-            line = self.read_line(f"Allow? [y]es [n]o [a]lways {request.tool}{project}: ")
+            domain = " [d] always this domain" if request.suggested_rule and request.kind == "web" else ""
+            line = self.read_line(f"Allow? [y]es [n]o{domain} [a]lways {request.tool}{project}: ")
             if line is None:
                 return ApprovalAnswer("no", "")
             decision = choices(request).get(line.strip()[:1].lower())
@@ -204,7 +210,7 @@ class LineApprover:
             return ApprovalAnswer("no", reason)
         if decision == "always_rule":
             self.console.print(self.save_rule(request.suggested_rule), highlight=False, markup=False)
-        return ApprovalAnswer(decision)
+        return ApprovalAnswer("always_rule" if decision == DOMAIN else decision)
 
 
 def rule_saver(project_root: Path, env: Mapping[str, str]) -> Callable[[str], str]:

@@ -150,6 +150,9 @@ class SlashCommands:
         table.add_row("input tokens", f"{status.prompt_tokens:,}")
         table.add_row("  from the cache", f"{status.cached_tokens:,} ({status.cached_percent:.0f}%)")
         table.add_row("output tokens", f"{status.completion_tokens:,}")
+        if status.web_searches or status.tool_cost_usd:
+            table.add_row("web searches", f"{status.web_searches:,}")
+            table.add_row("  web tools' cost", money(status.tool_cost_usd))
         table.add_row("cost", money(status.cost_usd))
         self.session.console.print(table)
         self.session.console.print(

@@ -70,6 +70,7 @@ class PlainView:
             self._close_line()
             self._args[event.id] = event.arguments
         elif isinstance(event, ToolCallFinished):
+            self.status.tool_finished(event)
             args = self._args.pop(event.id, {})
             self.recent.add_tool(event.name, tool_view.target(event.name, args), event.output, event.is_error, event.diff)
             self.console.print(tool_view.finished(event, args))

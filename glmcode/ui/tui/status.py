@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from glmcode.events import Compacted, Usage
+from glmcode.events import Compacted, ToolCallFinished, Usage
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -26,6 +26,8 @@ class SessionStatus:
     cached_tokens: int = 0
     cost_usd: float = 0.0
     requests: int = 0
+    web_searches: int = 0
+    tool_cost_usd: float = 0.0  # what tools paid for themselves: searches, a cheap model's answers
 
     def add(self, usage: Usage) -> None:
         self.last_prompt_tokens = usage.prompt_tokens
@@ -35,6 +37,15 @@ class SessionStatus:
         self.cost_usd += usage.cost_usd
         self.context_window = usage.context_window or self.context_window
         self.requests += 1
+
+    def tool_finished(self, event: ToolCallFinished) -> None:
+        data = event.data or {}
+        spent = data.get("cost_usd")
+        if isinstance(spent, (int, float)) and not isinstance(spent, bool):
+            self.cost_usd += spent
+            self.tool_cost_usd += spent
+        if event.name == "web_search" and not event.is_error:
+            self.web_searches += 1
 
     def compacted(self, event: Compacted) -> None:
         """The context share drops with the compaction, before the next request measures it."""

@@ -32,7 +32,7 @@ def target(name: str, args: Any) -> str:
         return _one_line(str(args or ""))
     if name == "apply_patch" and isinstance(args.get("patch"), str):
         return ", ".join(_PATCH_PATH.findall(args["patch"]))
-    for key in ("command", "pattern", "path"):
+    for key in ("command", "pattern", "path", "url", "query"):
         value = args.get(key)
         if isinstance(value, str) and value:
             shown = _one_line(value)

@@ -130,6 +130,7 @@ class TurnView:
             self._args[event.id] = event.arguments
             self._phase = f"Running {event.name}"
         elif isinstance(event, ToolCallFinished):
+            self.status.tool_finished(event)
             self._tool_finished(event)
         elif isinstance(event, TurnStarted):
             self._phase = "Waiting for the model"

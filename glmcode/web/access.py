@@ -1,0 +1,158 @@
+"""What one session's web tools share: the permission checks a fetch makes on its own (the
+hosts of redirects, the hosts named for non-public addresses), the page cache, the model that
+answers questions about pages, the search endpoint, and what searches and answers cost.
+
+Nothing here imports httpx: the fetcher, the page model and the search client are built by
+the first call that needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glmcode.config.settings import Settings
+    from glmcode.llm.types import ClientConfig
+    from glmcode.permissions.policy import Policy
+    from glmcode.web.ask import Answer, PageAsker
+    from glmcode.web.convert import PageText
+    from glmcode.web.fetch import Fetcher
+    from glmcode.web.search import SearchEndpoint, SearchHit, WebSearch
+
+# Pages change; a session that runs for hours reads them again.
+CACHE_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    final_url: str
+    content_type: str
+    text: PageText | None
+    moved_to: str | None = None  # another host, which the fetch did not follow
+
+
+class WebAccess:
+    """`host_verdict(url)`: the policy's decision for reaching the URL's host.
+    `names_host(host)`: whether an allow rule names the host (which lets a fetch reach
+    loopback and private addresses). `page_model`: the client settings for questions about
+    pages, whose provider and base URL also say where searches go; `search`, when given,
+    overrides that: an endpoint, or why searches cannot be made."""
+
+    def __init__(
+        self,
+        *,
+        host_verdict: Callable[[str], str],
+        names_host: Callable[[str], bool],
+        page_model: ClientConfig,
+        search: SearchEndpoint | str | None = None,
+        timeout: float = 30.0,
+        max_bytes: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.host_verdict = host_verdict
+        self.names_host = names_host
+        self.page_model = page_model
+        self._search_endpoint = search
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Page]] = {}
+        self._fetcher: Fetcher | None = None
+        self._asker: PageAsker | None = None
+        self._searcher: WebSearch | None = None
+
+    @property
+    def search_endpoint(self) -> SearchEndpoint | str:
+        if self._search_endpoint is None:
+            from glmcode.web.search import search_endpoint
+
+            self._search_endpoint = search_endpoint(self.page_model.provider, self.page_model.base_url)
+        return self._search_endpoint
+
+    def fetch(self, url: str) -> tuple[Page, bool]:
+        """The page at `url` and whether it came from this session's cache."""
+        from glmcode.web.convert import to_text
+        from glmcode.web.errors import WebError
+        from glmcode.web.fetch import check_url
+
+        url = check_url(url)
+        with self._lock:
+            cached = self._cache.get(url)
+        if cached is not None and self._clock() - cached[0] < CACHE_SECONDS:
+            return cached[1], True
+        got = self._fetch_tool().get(url)
+        if got.moved_to is not None:
+            return Page(url, got.final_url, "", None, got.moved_to), False
+        if got.status >= 400:
+            raise WebError(f"{got.final_url} answered HTTP {got.status}{_reason(got.status)}")
+        page = Page(url, got.final_url, got.content_type, to_text(got.body, got.content_type, got.final_url))
+        with self._lock:
+            self._cache[url] = (self._clock(), page)
+        return page, False
+
+    def ask(self, text: str, prompt: str, url: str) -> Answer:
+        from glmcode.web.ask import PageAsker
+
+        with self._lock:
+            if self._asker is None:
+                self._asker = PageAsker(self.page_model)
+            asker = self._asker
+        return asker.ask(text, prompt, url)
+
+    def search(self, query: str, count: int, recency: str | None, domain: str | None) -> list[SearchHit]:
+        from glmcode.web.errors import WebError
+        from glmcode.web.search import WebSearch
+
+        endpoint = self.search_endpoint
+        if isinstance(endpoint, str):
+            raise WebError(endpoint)
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = WebSearch(endpoint, self.page_model.api_key, self.timeout)
+            searcher = self._searcher
+        return searcher.search(query, count, recency, domain)
+
+    def _fetch_tool(self) -> Fetcher:
+        from glmcode.web.addresses import AddressGuard
+        from glmcode.web.fetch import MAX_BYTES, Fetcher
+
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(
+                    AddressGuard(self.names_host), self.host_verdict,
+                    timeout=self.timeout, max_bytes=self.max_bytes or MAX_BYTES,
+                )
+            return self._fetcher
+
+
+def web_access(settings: Settings, policy: Policy) -> WebAccess:
+    """The web tools' state for a session run with `settings` under `policy`."""
+    from glmcode.llm.types import ClientConfig
+
+    assert settings.api_key
+    return WebAccess(
+        host_verdict=lambda url: policy.decide("web_fetch", "web", {"url": url}).decision,
+        names_host=policy.names_host,
+        page_model=ClientConfig(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            model=settings.web_fetch_model,
+            provider=settings.provider,
+            timeout=min(settings.timeout, 120.0),
+        ),
+    )
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f" ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return ""
