@@ -21,6 +21,7 @@ class AgentProcess:
     def __init__(self, cwd: Path, env_extra: dict[str, str], args: tuple[str, ...] = ()) -> None:
         env = dict(os.environ)
         env.update(env_extra)
+        self.cwd = cwd
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "glmcode", "acp", *args], cwd=cwd, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -74,10 +74,10 @@ class EditorApprover:
                 )
             )
         except Cancelled:
-            raise KeyboardInterrupt from None  # the turn ends here, cleanly, as on Ctrl-C
+            raise session.bridge.interrupt() from None  # the turn ends here, cleanly, as on Ctrl-C
         outcome = response.outcome
         if isinstance(outcome, schema.DeniedOutcome):  # the editor's own cancel
-            raise KeyboardInterrupt
+            raise session.bridge.interrupt()
         if outcome.option_id not in (ALLOW_ONCE, ALLOW_ALWAYS):
             return ApprovalAnswer("no")
         session.in_progress(request.call_id)

@@ -21,6 +21,7 @@ class Bridge:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.cancelled = threading.Event()
+        self.interrupted = False  # a KeyboardInterrupt went into the run already
         self._lock = threading.Lock()
         self._waiting: set[concurrent.futures.Future[object]] = set()
 
@@ -59,5 +60,11 @@ class Bridge:
         for future in waiting:
             future.cancel()
 
+    def interrupt(self) -> KeyboardInterrupt:
+        """The interrupt that ends the run, as Ctrl-C in the terminal; one per run."""
+        self.interrupted = True
+        return KeyboardInterrupt()
+
     def reset(self) -> None:
         self.cancelled.clear()
+        self.interrupted = False

@@ -36,7 +36,7 @@ class ClientFiles:
                 lambda: self.conn.read_text_file(session_id=self.session_id, path=str(path))
             )
         except Cancelled:
-            raise KeyboardInterrupt from None
+            raise self.bridge.interrupt() from None
         except RequestError as exc:
             # The editor could not give it (a file it will not open, say): the disk has it.
             log.info("the editor did not read %s (%s); reading the disk", path, exc)
@@ -49,7 +49,7 @@ class ClientFiles:
                 lambda: self.conn.write_text_file(session_id=self.session_id, path=str(path), content=text)
             )
         except Cancelled:
-            raise KeyboardInterrupt from None
+            raise self.bridge.interrupt() from None
         except RequestError as exc:
             raise ToolError(f"the editor refused to write {path}: {exc}") from None
 

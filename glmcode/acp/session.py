@@ -51,7 +51,6 @@ class EditorSession:
         self.id = ws.session.session_id
         self._running: asyncio.Future[RunOutcome] | None = None
         self._thread: threading.Thread | None = None
-        self._interrupted = False
         self._gone = False
         self._edits: dict[str, dict[Path, str | None]] = {}
 
@@ -70,7 +69,6 @@ class EditorSession:
         self._running = loop.create_future()
         self.bridge.reset()
         self.ctx.cancel.clear()
-        self._interrupted = False
         self._thread = threading.Thread(target=self._work, args=(text, loop, self._running), daemon=True)
         self._thread.start()
         try:
@@ -119,9 +117,8 @@ class EditorSession:
             outcome.finish_reason = event.finish_reason
         for update in self._updates(event):
             self._send(update)
-        if self.bridge.cancelled.is_set() and not self._interrupted:
-            self._interrupted = True
-            raise KeyboardInterrupt  # drive() hands it to the agent, which closes the turn
+        if self.bridge.cancelled.is_set() and not self.bridge.interrupted:
+            raise self.bridge.interrupt()  # drive() hands it to the agent, which closes the turn
 
     def _send(self, update: Any) -> None:
         if self._gone:

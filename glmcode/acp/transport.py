@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from typing import IO, Any
 
 log = logging.getLogger("glmcode.acp")
@@ -33,28 +34,34 @@ def claim_stdout() -> IO[bytes]:
 
 
 class StdioTransport:
-    """The acp package's Transport (send, receive, close) over a pipe pair."""
+    """The acp package's Transport (send, receive, close) over stdin and stdout. Pipes (how
+    editors start agents) are read and written by the loop; a file or a terminal, which the
+    loop cannot watch, through a thread."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, write: Any) -> None:
         self._reader = reader
-        self._writer = writer
+        self._write = write
         self._closed = False
 
     @classmethod
     async def open(cls, stdin: IO[bytes], stdout: IO[bytes]) -> StdioTransport:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=LINE_LIMIT)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
-        writer = asyncio.StreamWriter(transport, protocol, None, loop)
-        return cls(reader, writer)
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        except ValueError:
+            threading.Thread(target=_feed, args=(stdin, reader, loop), daemon=True).start()
+        try:
+            transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
+        except ValueError:
+            return cls(reader, _ThreadWriter(stdout))
+        return cls(reader, _PipeWriter(asyncio.StreamWriter(transport, protocol, None, loop)))
 
     async def send(self, message: dict[str, Any]) -> None:
         if self._closed:
             raise ConnectionError("the editor's connection is closed")
         line = json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._writer.write(line.encode("utf-8"))
-        await self._writer.drain()
+        await self._write.send(line.encode("utf-8"))
 
     async def receive(self) -> dict[str, Any] | None:
         while True:
@@ -78,10 +85,7 @@ class StdioTransport:
         if self._closed:
             return
         self._closed = True
-        try:
-            self._writer.close()
-        except (OSError, RuntimeError):
-            pass  # the editor went first; nothing is left to tell it
+        self._write.close()
 
     async def _parse(self, line: bytes) -> dict[str, Any] | None:
         try:
@@ -112,6 +116,50 @@ class StdioTransport:
                 await self._reader.readexactly(exc.consumed)
             except asyncio.IncompleteReadError:
                 return
+
+
+class _PipeWriter:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def send(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    def close(self) -> None:
+        try:
+            self._writer.close()
+        except (OSError, RuntimeError):
+            pass  # the editor went first; nothing is left to tell it
+
+
+class _ThreadWriter:
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._lock = threading.Lock()
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.to_thread(self._send, data)
+
+    def _send(self, data: bytes) -> None:
+        with self._lock:  # one message at a time, never interleaved
+            self._out.write(data)
+            self._out.flush()
+
+    def close(self) -> None:
+        try:
+            self._out.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _feed(stdin: IO[bytes], reader: asyncio.StreamReader, loop: asyncio.AbstractEventLoop) -> None:
+    """Reads stdin that the loop cannot watch (a file, a terminal) into `reader`."""
+    try:
+        for line in iter(stdin.readline, b""):
+            loop.call_soon_threadsafe(reader.feed_data, line)
+    finally:
+        loop.call_soon_threadsafe(reader.feed_eof)
 
 
 def _invalid(message: Any) -> str | None:
