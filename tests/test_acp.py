@@ -427,3 +427,27 @@ def test_version_and_a_trivial_exec_turn_never_import_the_protocol(fake_glm, tmp
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = _imported(proc.stderr)
     assert "glmcode.agent.loop" in modules and _protocol_modules(modules) == []
+
+
+def test_cancel_before_the_first_byte_does_not_wait_for_it(fake_glm, start_agent) -> None:
+    import threading
+    import time
+
+    arrived = threading.Event()
+
+    def slow(body: dict[str, Any]) -> dict[str, Any]:
+        arrived.set()
+        return {"content": "late", "first_byte_delay": 20}
+
+    fake = fake_glm([slow, {"content": "next"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "slow"}]})
+    assert arrived.wait(30)
+    began = time.monotonic()
+    agent.notify("session/cancel", {"sessionId": session})
+    assert agent.wait_response(request)["result"] == {"stopReason": "cancelled"}
+    assert time.monotonic() - began < 10
+    assert agent.updates("agent_message_chunk") == []
+    assert agent.prompt(session, "again")["result"]["stopReason"] == "end_turn"
+    assert texts(agent.updates("agent_message_chunk")) == "next"

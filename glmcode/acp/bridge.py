@@ -24,6 +24,7 @@ class Bridge:
         self.interrupted = False  # a KeyboardInterrupt went into the run already
         self._lock = threading.Lock()
         self._waiting: set[concurrent.futures.Future[object]] = set()
+        self._wakers: list[Callable[[], None]] = []
 
     def call(self, make: Callable[[], Awaitable[T]], *, cancellable: bool = True) -> T:
         """Runs `make()` on the loop and waits for its result; Cancelled when the connection is
@@ -57,8 +58,26 @@ class Bridge:
         self.cancelled.set()
         with self._lock:
             waiting = list(self._waiting)
+            wakers = list(self._wakers)
         for future in waiting:
             future.cancel()
+        for wake in wakers:
+            wake()
+
+    def on_cancel(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Calls `wake` when the run is cancelled (at once if it is already); returns what
+        takes it off again."""
+        with self._lock:
+            self._wakers.append(wake)
+        if self.cancelled.is_set():
+            wake()
+
+        def remove() -> None:
+            with self._lock:
+                if wake in self._wakers:
+                    self._wakers.remove(wake)
+
+        return remove
 
     def interrupt(self) -> KeyboardInterrupt:
         """The interrupt that ends the run, as Ctrl-C in the terminal; one per run."""

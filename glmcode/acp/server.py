@@ -20,6 +20,7 @@ from glmcode.acp.files import ClientFiles
 from glmcode.acp.history import history_updates
 from glmcode.acp.prompt import prompt_text
 from glmcode.acp.session import EditorSession
+from glmcode.acp.stream import CancellableClient
 from glmcode.acp.updates import message_chunk
 from glmcode.permissions.modes import MODES
 
@@ -160,6 +161,7 @@ class GlmcodeAgent:
         except OSError as exc:
             raise RequestError(-32603, f"cannot open the session file: {exc.strerror or exc} ({exc.filename})") from None
         session = EditorSession(ws, self.conn, Bridge(asyncio.get_running_loop()))
+        ws.agent.client = CancellableClient(ws.agent.client, session.bridge)
         approver.session = session
         if self.reads or self.writes:
             ws.agent.runner.ctx.editor = ClientFiles(session.bridge, self.conn, session.id, read=self.reads, write=self.writes)
