@@ -451,3 +451,41 @@ def test_cancel_before_the_first_byte_does_not_wait_for_it(fake_glm, start_agent
     assert agent.updates("agent_message_chunk") == []
     assert agent.prompt(session, "again")["result"]["stopReason"] == "end_turn"
     assert texts(agent.updates("agent_message_chunk")) == "next"
+
+
+def test_the_sdks_own_client_gets_the_answer(fake_glm, tmp_path: Path) -> None:
+    """The acp package's client side, as editors built on it speak: embedded context in, chunks out."""
+    import asyncio
+    import os
+    import sys
+
+    import acp
+    from acp import schema
+
+    fake = fake_glm([{"content": ["Read ", "it."]}])
+    project = tmp_path / "project"
+    project.mkdir()
+
+    class Editor:
+        def __init__(self) -> None:
+            self.chunks: list[str] = []
+
+        async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
+            if isinstance(update, schema.AgentMessageChunk):
+                self.chunks.append(update.content.text)
+
+    async def drive() -> tuple[str, list[str]]:
+        editor = Editor()
+        env = {**os.environ, "ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url}
+        async with acp.spawn_agent_process(editor, sys.executable, "-m", "glmcode", "acp", env=env, cwd=project) as (conn, _):
+            init = await conn.initialize(protocol_version=acp.PROTOCOL_VERSION)
+            assert init.agent_capabilities.prompt_capabilities.embedded_context is True
+            session = await conn.new_session(cwd=str(project), mcp_servers=[])
+            attached = acp.resource_block(acp.embedded_text_resource(f"file://{project}/notes.md", "remember 42"))
+            response = await conn.prompt(session_id=session.session_id, prompt=[acp.text_block("Read this: "), attached])
+            return response.stop_reason, editor.chunks
+
+    stop, chunks = asyncio.run(drive())
+    assert stop == "end_turn" and "".join(chunks) == "Read it."
+    sent = fake.requests[0].body["messages"][-1]["content"]
+    assert sent.startswith("Read this: ") and f"The file {project}/notes.md:" in sent and "remember 42" in sent
