@@ -31,6 +31,7 @@ class AgentProcess:
         self.notifications: list[dict[str, Any]] = []
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self.client_requests: list[dict[str, Any]] = []
+        self.responses: dict[Any, dict[str, Any]] = {}  # by id, until asked for
         self.on_update: Callable[[dict[str, Any]], None] | None = None
         self._next_id = 0
         self._lock = threading.Lock()
@@ -72,12 +73,13 @@ class AgentProcess:
         return self.wait_response(self.request(method, params))
 
     def wait_response(self, request_id: int | None) -> dict[str, Any]:
-        while True:
+        while request_id not in self.responses:
             message = self.next_message()
             if "method" in message:
                 self._serve(message)
-            elif message.get("id") == request_id:
-                return message
+            else:
+                self.responses[message.get("id")] = message
+        return self.responses.pop(request_id)
 
     def next_message(self) -> dict[str, Any]:
         message = self.inbox.get(timeout=TIMEOUT)

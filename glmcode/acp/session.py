@@ -50,7 +50,6 @@ class EditorSession:
         self.bridge = bridge
         self.id = ws.session.session_id
         self._running: asyncio.Future[RunOutcome] | None = None
-        self._thread: threading.Thread | None = None
         self._gone = False
         self._edits: dict[str, dict[Path, str | None]] = {}
 
@@ -66,16 +65,18 @@ class EditorSession:
         if self._running is not None:
             raise RequestError.invalid_request({"details": "a prompt is already running in this session"})
         loop = asyncio.get_running_loop()
-        self._running = loop.create_future()
+        running: asyncio.Future[RunOutcome] = loop.create_future()
+        # The session is busy until the run has ended, even if this request is dropped.
+        running.add_done_callback(self._ended)
+        self._running = running
         self.bridge.reset()
         self.ctx.cancel.clear()
-        self._thread = threading.Thread(target=self._work, args=(text, loop, self._running), daemon=True)
-        self._thread.start()
-        try:
-            outcome = await asyncio.shield(self._running)
-        finally:
+        threading.Thread(target=self._work, args=(text, loop, running), daemon=True).start()
+        return stop_reason(await asyncio.shield(running))
+
+    def _ended(self, running: asyncio.Future[RunOutcome]) -> None:
+        if self._running is running:
             self._running = None
-        return stop_reason(outcome)
 
     def cancel(self) -> None:
         """Stops the prompt in progress as Ctrl-C does: at the next event, or at once when it
@@ -99,14 +100,16 @@ class EditorSession:
 
     def _work(self, text: str, loop: asyncio.AbstractEventLoop, done: asyncio.Future[RunOutcome]) -> None:
         outcome = RunOutcome()
+        failure: BaseException | None = None
         try:
             drive(self.ws.agent.run(text), lambda event: self._handle(event, outcome))
         except BaseException as exc:  # handed to the prompt's caller, whatever it is
             log.exception("the run failed")
             failure = exc
-            loop.call_soon_threadsafe(_settle, done, None, failure)
-            return
-        loop.call_soon_threadsafe(_settle, done, outcome, None)
+        try:
+            loop.call_soon_threadsafe(_settle, done, outcome, failure)
+        except RuntimeError:
+            pass  # the loop is closed: glmcode is shutting down and nobody waits for the answer
 
     def _handle(self, event: Event, outcome: RunOutcome) -> None:
         if isinstance(event, RunFinished):
@@ -177,10 +180,10 @@ def stop_reason(outcome: RunOutcome) -> str:
     return STOP_REASONS.get(finished.status, "end_turn")
 
 
-def _settle(done: asyncio.Future[RunOutcome], outcome: RunOutcome | None, failure: BaseException | None) -> None:
+def _settle(done: asyncio.Future[RunOutcome], outcome: RunOutcome, failure: BaseException | None) -> None:
     if done.done():
         return
     if failure is not None:
         done.set_exception(RequestError.internal_error({"details": f"{type(failure).__name__}: {failure}"}))
     else:
-        done.set_result(outcome)  # type: ignore[arg-type]
+        done.set_result(outcome)
