@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from glmcode.ui.answer import AnswerOptions
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
-SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions")
+SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions", "acp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,6 +274,24 @@ def build_app() -> Any:
             verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, output_last_message=output_last_message,
         )
         raise typer.Exit(fix_command(options, flags, cd=cd))
+
+    @app.command("acp")
+    def acp_(
+        ctx: typer.Context,
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the editor asks on stderr."),
+        model: str = model_opt,
+        provider: str = provider_opt,
+        base_url: str = base_url_opt,
+        permission_mode: str = mode_opt,
+        full_auto: bool = full_auto_opt,
+        add_dir: list[str] = add_dir_opt,
+        max_tokens: int = max_tokens_opt,
+        thinking: bool = thinking_opt,
+    ) -> None:
+        """Serve an editor over the Agent Client Protocol (stdin/stdout): Zed, JetBrains, Neovim, Emacs."""
+        from glmcode.acp.command import acp_command
+
+        raise typer.Exit(acp_command(_flags(ctx.params), log_level="info" if verbose else "warning"))
 
     @app.command("config")
     def config_(

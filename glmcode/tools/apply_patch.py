@@ -250,7 +250,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError(message) from None
     changes = [item.change for item in planned]
     diff = unified_diff(changes, ctx)
-    apply_changes(changes)
+    apply_changes(changes, ctx.editor)
     output, data = _summary(planned, ctx)
     return ToolResult(output, diff=diff, data=data)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
     from glmcode.web.access import WebAccess
@@ -66,15 +66,30 @@ class ToolResult:
         return self.output if self.model_output is None else self.model_output
 
 
+class EditorFiles(Protocol):
+    """Text files through the editor glmcode works in, when it offers its buffers (see
+    `files.through_editor`). `read_text` returns None when the editor cannot give the file, so
+    the disk is read; `writes` False sends writes to the disk; both raise ToolError for a
+    failure the model should read."""
+
+    writes: bool
+
+    def read_text(self, path: Path) -> str | None: ...
+
+    def write_text(self, path: Path, text: str) -> None: ...
+
+
 @dataclass
 class ToolContext:
-    """What a tool may know of the world: where it works, which folders it may write, and
-    (`web`, None when the web tools are off) the session's state for reaching the web."""
+    """What a tool may know of the world: where it works, which folders it may write, the
+    session's state for reaching the web (`web`, None when the web tools are off), and the
+    editor whose buffers it reads and writes, if any."""
 
     workspace: Path
     extra_dirs: tuple[Path, ...] = ()
     cancel: threading.Event = field(default_factory=threading.Event)
     web: WebAccess | None = None
+    editor: EditorFiles | None = None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:

@@ -1,5 +1,5 @@
-"""Changes to files as the edit tools make them: applied all-or-nothing with atomic writes,
-and shown as unified diffs."""
+"""Changes to files as the edit tools make them: applied all-or-nothing with atomic writes
+(or handed to the editor glmcode works in), and shown as unified diffs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from glmcode.tools.base import ToolContext, ToolError
-from glmcode.tools.files import SNIFF_BYTES, TextFile, binary_kind
+from glmcode.tools.base import EditorFiles, ToolContext, ToolError
+from glmcode.tools.files import SNIFF_BYTES, TextFile, binary_kind, editor_text, through_editor
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,14 @@ class FileChange:
         return self.move_from is not None and self.move_from != self.path
 
 
-def apply_changes(changes: Sequence[FileChange]) -> None:
-    """Write every change, or none: all are checked against the disk first, each file is
-    written atomically, and a failure part-way restores the files already written."""
-    modes = _check(changes)
+def apply_changes(changes: Sequence[FileChange], editor: EditorFiles | None = None) -> None:
+    """Write every change, or none: all are checked against the disk (as the editor holds it)
+    first, each file is written atomically, and a failure part-way restores the files already
+    written. With an editor, text files created or rewritten go to its buffers instead, unless
+    the change set deletes or moves a file."""
+    if editor is not None and editor.writes and _write_through_editor(changes, editor):
+        return
+    modes = _check(changes, editor)
     created_dirs: list[Path] = []
     started: list[FileChange] = []
     try:
@@ -78,7 +82,7 @@ def _current(path: Path) -> bytes | None:
         raise ToolError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def _check(changes: Sequence[FileChange]) -> dict[Path, int]:
+def _check(changes: Sequence[FileChange], editor: EditorFiles | None = None) -> dict[Path, int]:
     """Refuse changes whose `old` no longer matches the disk; return the modes to keep."""
     seen: set[Path] = set()
     modes: dict[Path, int] = {}
@@ -88,6 +92,8 @@ def _check(changes: Sequence[FileChange]) -> dict[Path, int]:
                 raise ToolError(f"{p} is changed twice in one edit")
             seen.add(p)
         current = _current(change.source)
+        if current is not None and editor is not None:
+            current = through_editor(change.source, current, editor)
         if current != change.old:
             if change.old is None:
                 raise ToolError(f"{change.source} already exists")
@@ -102,6 +108,30 @@ def _check(changes: Sequence[FileChange]) -> dict[Path, int]:
             except OSError as e:
                 raise ToolError(f"cannot stat {change.source}: {e.strerror or e}") from None
     return modes
+
+
+def _write_through_editor(changes: Sequence[FileChange], editor: EditorFiles) -> bool:
+    """The changes written to the editor's buffers; False (nothing done) when one of them is
+    not a text file created or rewritten, so the disk takes them all."""
+    texts: list[str] = []
+    for change in changes:
+        text = None if change.new is None or change.is_move else editor_text(change.new, change.path)
+        if text is None or (change.old is not None and editor_text(change.old, change.path) is None):
+            return False
+        texts.append(text)
+    _check(changes, editor)
+    written: list[FileChange] = []
+    try:
+        for change, text in zip(changes, texts):
+            editor.write_text(change.path, text)
+            written.append(change)
+    except ToolError as e:
+        for done in reversed(written):
+            old = None if done.old is None else editor_text(done.old, done.path)
+            if old is not None:
+                editor.write_text(done.path, old)
+        raise ToolError(f"could not write {changes[len(written)].path}: {e}") from None
+    return True
 
 
 def _apply_one(change: FileChange, modes: dict[Path, int], created_dirs: list[Path]) -> None:

@@ -241,7 +241,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     edit = plan(args, ctx)
     shown = ctx.display(edit.change.path)
     diff = unified_diff([edit.change], ctx)
-    apply_changes([edit.change])
+    apply_changes([edit.change], ctx.editor)
     data = {"path": shown, "replacements": edit.replacements}
     if edit.change.old is None:
         lines = len(split_lines(edit.new_text))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from glmcode.tools.base import ToolContext, ToolError
+from glmcode.tools.base import EditorFiles, ToolContext, ToolError
 
 BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 8192
@@ -138,10 +138,11 @@ def binary_kind(path: Path, head: bytes) -> str | None:
 
 
 def read_bytes(path: Path, ctx: ToolContext) -> bytes:
-    """A file's bytes; a missing or unreadable file becomes a ToolError the model can act on."""
+    """A file's bytes (as the editor holds it, when glmcode works in one); a missing or
+    unreadable file becomes a ToolError the model can act on."""
     refuse_special(path, ctx)
     try:
-        return path.read_bytes()
+        return through_editor(path, path.read_bytes(), ctx.editor)
     except FileNotFoundError:
         raise ToolError(not_found(path, ctx)) from None
     except IsADirectoryError:
@@ -150,6 +151,34 @@ def read_bytes(path: Path, ctx: ToolContext) -> bytes:
         raise ToolError(f"permission denied reading {ctx.display(path)}") from None
     except OSError as e:
         raise ToolError(f"cannot read {ctx.display(path)}: {e.strerror or e}") from None
+
+
+def editor_text(data: bytes, path: Path) -> str | None:
+    """The text an editor holds for these bytes; None for what it cannot hold as they are
+    (binary data, bytes that are not UTF-8)."""
+    if binary_kind(path, data[:SNIFF_BYTES]) is not None:
+        return None
+    try:
+        return data.decode("utf-8-sig" if data.startswith(BOM) else "utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def through_editor(path: Path, disk: bytes, editor: EditorFiles | None) -> bytes:
+    """The file as the editor holds it (unsaved changes included), in the conventions of the
+    file on disk: its BOM, and CRLF when every line on disk ends so and the editor's text uses
+    plain newlines. The disk decides what exists and what is text; without an editor, or for
+    a file it cannot give, the disk's bytes."""
+    if editor is None or editor_text(disk, path) is None:
+        return disk
+    text = editor.read_text(path)
+    if text is None:
+        return disk
+    crlf = disk.count(b"\r\n")
+    if crlf and crlf == disk.count(b"\n") and "\r" not in text:
+        text = text.replace("\n", "\r\n")
+    data = text.encode("utf-8")
+    return BOM + data if disk.startswith(BOM) else data
 
 
 def refuse_special(path: Path, ctx: ToolContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from glmcode.tools.files import (
     not_found,
     number_lines,
     refuse_special,
+    through_editor,
 )
 
 DEFAULT_LIMIT = 2000
@@ -73,7 +75,9 @@ def _read_page(path: Path, ctx: ToolContext, offset: int, limit: int) -> ToolRes
                     f"{shown} is a binary file ({kind}, {size}); read_file shows text only"
                 )
             f.seek(0)
-            page, total, utf8 = _scan(f, offset, limit, ctx)
+            # In an editor, the page is of the buffer as it stands, unsaved changes included.
+            source = f if ctx.editor is None else io.BytesIO(through_editor(path, f.read(), ctx.editor))
+            page, total, utf8 = _scan(source, offset, limit, ctx)
     except PermissionError:
         raise ToolError(f"permission denied reading {shown}") from None
     except OSError as e:

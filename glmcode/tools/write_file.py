@@ -53,7 +53,7 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     if change.old == change.new:
         return ToolResult(f"{shown} already has this content; nothing changed.", data=data)
     diff = unified_diff([change], ctx)
-    apply_changes([change])
+    apply_changes([change], ctx.editor)
     if change.old is None:
         return ToolResult(f"Created {shown} ({count(lines, 'line')}).", diff=diff, data=data)
     before = len(TextFile.decode(change.old).lines())

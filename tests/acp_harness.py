@@ -1,0 +1,146 @@
+"""A small JSON-RPC client that drives `glmcode acp` over its stdin and stdout, as an editor
+does: it sends requests, collects the agent's notifications, and answers the agent's own
+requests (permissions, files) with handlers the test gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TIMEOUT = 30
+
+
+class AgentProcess:
+    def __init__(self, cwd: Path, env_extra: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        env = dict(os.environ)
+        env.update(env_extra)
+        self.cwd = cwd
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "glmcode", "acp", *args], cwd=cwd, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.raw_lines: list[bytes] = []
+        self.notifications: list[dict[str, Any]] = []
+        self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        self.client_requests: list[dict[str, Any]] = []
+        self.responses: dict[Any, dict[str, Any]] = {}  # by id, until asked for
+        self.on_update: Callable[[dict[str, Any]], None] | None = None
+        self._next_id = 0
+        self._lock = threading.Lock()
+        self.stderr_lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.raw_lines.append(line)
+            self.inbox.put(json.loads(line))
+        self.inbox.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.decode("utf-8", "replace"))
+
+    def write_line(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        with self._lock:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.write_line(json.dumps(message).encode() + b"\n")
+
+    def request(self, method: str, params: dict[str, Any]) -> int:
+        self._next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
+        return self._next_id
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The response to one request, serving the agent's requests meanwhile."""
+        return self.wait_response(self.request(method, params))
+
+    def wait_response(self, request_id: int | None) -> dict[str, Any]:
+        while request_id not in self.responses:
+            message = self.next_message()
+            if "method" in message:
+                self._serve(message)
+            else:
+                self.responses[message.get("id")] = message
+        return self.responses.pop(request_id)
+
+    def next_message(self) -> dict[str, Any]:
+        message = self.inbox.get(timeout=TIMEOUT)
+        if message is None:
+            raise EOFError("the agent closed its stdout:\n" + "".join(self.stderr_lines[-40:]))
+        return message
+
+    def wait_update(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """Serves messages until a session/update whose `update` satisfies `predicate`."""
+        while True:
+            message = self.next_message()
+            if "method" in message:
+                self._serve(message)
+                if message["method"] == "session/update" and predicate(message["params"]["update"]):
+                    return message["params"]["update"]
+
+    def _serve(self, message: dict[str, Any]) -> None:
+        method = message["method"]
+        if "id" not in message:
+            self.notifications.append(message)
+            if self.on_update is not None and method == "session/update":
+                self.on_update(message["params"]["update"])
+            return
+        self.client_requests.append(message)
+        handler = self.handlers.get(method)
+        if handler is None:
+            self.send({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "Method not found"}})
+            return
+        self.send({"jsonrpc": "2.0", "id": message["id"], "result": handler(message["params"])})
+
+    def updates(self, kind: str | None = None) -> list[dict[str, Any]]:
+        found = [n["params"]["update"] for n in self.notifications if n["method"] == "session/update"]
+        return [u for u in found if kind is None or u["sessionUpdate"] == kind]
+
+    def initialize(self, fs: dict[str, bool] | None = None) -> dict[str, Any]:
+        caps: dict[str, Any] = {"fs": fs or {"readTextFile": False, "writeTextFile": False}, "terminal": False}
+        return self.call("initialize", {"protocolVersion": 1, "clientCapabilities": caps,
+                                        "clientInfo": {"name": "test-editor", "version": "1.0"}})
+
+    def new_session(self, cwd: Path) -> str:
+        response = self.call("session/new", {"cwd": str(cwd), "mcpServers": []})
+        assert "result" in response, response
+        return str(response["result"]["sessionId"])
+
+    def prompt(self, session_id: str, text: str) -> dict[str, Any]:
+        return self.call("session/prompt", {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]})
+
+    def close(self) -> int:
+        """Closes stdin, as an editor quitting does, and waits for the agent to end."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        return self.proc.wait(timeout=TIMEOUT)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=TIMEOUT)
+
+
+def texts(updates: list[dict[str, Any]]) -> str:
+    return "".join(u["content"]["text"] for u in updates)

@@ -1,0 +1,491 @@
+"""`glmcode acp` driven over stdio by a JSON-RPC client, as an editor drives it, against the
+fake GLM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from acp_harness import AgentProcess, texts
+
+
+@pytest.fixture
+def start_agent(tmp_path: Path) -> Iterator[Any]:
+    started: list[AgentProcess] = []
+
+    def start(fake: Any, cwd: Path | None = None, args: tuple[str, ...] = (), **env: str) -> AgentProcess:
+        folder = cwd or tmp_path / "project"
+        folder.mkdir(exist_ok=True)
+        agent = AgentProcess(folder, {"ZAI_API_KEY": "test-key", "GLMCODE_BASE_URL": fake.base_url, **env}, args)
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        agent.kill()
+
+
+def test_say_ok_streams_the_answer_and_ends_the_turn(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([{"content": ["O", "K", ", done."]}])
+    agent = start_agent(fake)
+    init = agent.initialize()
+    assert init["result"]["protocolVersion"] == 1
+    assert init["result"]["agentCapabilities"]["loadSession"] is True
+    session = agent.new_session(tmp_path / "project")
+    response = agent.prompt(session, "Say OK")
+    assert response["result"] == {"stopReason": "end_turn"}
+    chunks = agent.updates("agent_message_chunk")
+    assert len(chunks) == 3
+    assert texts(chunks) == "OK, done."
+    assert fake.requests[0].body["messages"][-1] == {"role": "user", "content": "Say OK"}
+    assert agent.close() == 0
+    assert all(line.startswith(b"{") for line in agent.raw_lines)
+
+
+def _started(agent: AgentProcess, *, fs: dict[str, bool] | None = None, mode: str | None = None) -> str:
+    agent.initialize(fs)
+    session = agent.new_session(agent_cwd(agent))
+    if mode is not None:
+        assert "result" in agent.call("session/set_mode", {"sessionId": session, "modeId": mode})
+    return session
+
+
+def agent_cwd(agent: AgentProcess) -> Path:
+    return agent.cwd
+
+
+def test_reasoning_comes_as_thought_chunks(fake_glm, start_agent) -> None:
+    fake = fake_glm([{"reasoning": ["The user ", "wants OK."], "content": "OK"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    assert agent.prompt(session, "Say OK")["result"]["stopReason"] == "end_turn"
+    assert texts(agent.updates("agent_thought_chunk")) == "The user wants OK."
+    assert texts(agent.updates("agent_message_chunk")) == "OK"
+
+
+def test_an_edit_shows_as_a_tool_call_with_its_diff(fake_glm, start_agent, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("one\ntwo\n")
+    edit = {"name": "edit_file", "arguments": {"path": "notes.txt", "old_string": "two", "new_string": "TWO"}, "id": "call_1"}
+    fake = fake_glm([{"tool_calls": [edit]}, {"content": "Done."}])
+    agent = start_agent(fake)
+    session = _started(agent, mode="auto-edit")
+    assert agent.prompt(session, "Shout two")["result"]["stopReason"] == "end_turn"
+    start, = agent.updates("tool_call")
+    assert start["toolCallId"] == "call_1"
+    assert start["kind"] == "edit" and start["title"] == "Edit notes.txt"
+    assert start["status"] == "in_progress"
+    assert start["locations"] == [{"path": str((project / "notes.txt").resolve())}]
+    done, = agent.updates("tool_call_update")
+    assert done["status"] == "completed"
+    assert done["content"] == [{"type": "diff", "path": str((project / "notes.txt").resolve()),
+                                "oldText": "one\ntwo\n", "newText": "one\nTWO\n"}]
+    assert (project / "notes.txt").read_text() == "one\nTWO\n"
+    assert texts(agent.updates("agent_message_chunk")) == "Done."
+
+
+def test_the_plan_of_todo_write_is_the_editors_plan(fake_glm, start_agent) -> None:
+    todos = [{"content": "read the code", "status": "completed"}, {"content": "fix the bug", "status": "in_progress"}]
+    fake = fake_glm([{"tool_calls": [{"name": "todo_write", "arguments": {"todos": todos}}]}, {"content": "ok"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    agent.prompt(session, "Plan it")
+    plan, = agent.updates("plan")
+    assert plan["entries"] == [
+        {"content": "read the code", "priority": "medium", "status": "completed"},
+        {"content": "fix the bug", "priority": "medium", "status": "in_progress"},
+    ]
+    assert agent.updates("tool_call")[0]["kind"] == "think"
+
+
+def _shell(command: str, call_id: str) -> dict[str, Any]:
+    return {"name": "run_shell", "arguments": {"command": command}, "id": call_id}
+
+
+def test_a_command_waits_for_the_editors_answer_allow_then_reject(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([
+        {"tool_calls": [_shell("touch allowed.txt", "call_a")]}, {"content": "made it"},
+        {"tool_calls": [_shell("touch rejected.txt", "call_r")]}, {"content": "fine"},
+    ])
+    agent = start_agent(fake)
+    session = _started(agent, mode="ask")
+    answers = iter(["allow_once", "reject_once"])
+    asked: list[dict[str, Any]] = []
+
+    def answer(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        return {"outcome": {"outcome": "selected", "optionId": next(answers)}}
+
+    agent.handlers["session/request_permission"] = answer
+    assert agent.prompt(session, "make a file")["result"]["stopReason"] == "end_turn"
+    assert (tmp_path / "project" / "allowed.txt").exists()
+    first = asked[0]
+    assert first["sessionId"] == session
+    assert first["toolCall"]["toolCallId"] == "call_a" and first["toolCall"]["kind"] == "execute"
+    assert "touch allowed.txt" in first["toolCall"]["content"][0]["content"]["text"]
+    assert [(o["optionId"], o["kind"]) for o in first["options"]] == [
+        ("allow_once", "allow_once"), ("allow_always", "allow_always"), ("reject_once", "reject_once")]
+    assert first["options"][1]["name"] == "Always allow run_shell:touch* in this project"
+
+    assert agent.prompt(session, "make another")["result"]["stopReason"] == "end_turn"
+    assert not (tmp_path / "project" / "rejected.txt").exists()
+    tool_answer = fake.requests[3].body["messages"][-1]
+    assert tool_answer["role"] == "tool" and "declined" in tool_answer["content"]
+    failed = [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "call_r"]
+    assert failed[-1]["status"] == "failed"
+
+
+def test_always_saves_the_rule_the_terminal_would(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([
+        {"tool_calls": [_shell("touch one.txt", "c1")]},
+        {"tool_calls": [_shell("touch two.txt", "c2")]},
+        {"content": "both"},
+    ])
+    agent = start_agent(fake)
+    session = _started(agent, mode="ask")
+    agent.handlers["session/request_permission"] = lambda p: {"outcome": {"outcome": "selected", "optionId": "allow_always"}}
+    assert agent.prompt(session, "two files")["result"]["stopReason"] == "end_turn"
+    project = tmp_path / "project"
+    assert (project / "one.txt").exists() and (project / "two.txt").exists()
+    asked = [r for r in agent.client_requests if r["method"] == "session/request_permission"]
+    assert len(asked) == 1  # the second command was allowed by the rule
+    config = (project / ".glmcode" / "config.toml").read_text()
+    assert 'allow = ["run_shell:touch*"]' in config
+    assert "saved run_shell:touch* to .glmcode/config.toml" in texts(agent.updates("agent_message_chunk"))
+
+
+def test_read_only_mode_refuses_without_asking(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([{"tool_calls": [_shell("touch x.txt", "c1")]}, {"content": "could not"}])
+    agent = start_agent(fake)
+    session = _started(agent, mode="read-only")
+    assert agent.prompt(session, "make x")["result"]["stopReason"] == "end_turn"
+    assert not (tmp_path / "project" / "x.txt").exists()
+    assert not [r for r in agent.client_requests if r["method"] == "session/request_permission"]
+    bad = agent.call("session/set_mode", {"sessionId": session, "modeId": "yolo"})
+    assert bad["error"]["code"] == -32602
+
+
+def test_cancel_mid_stream_ends_the_turn_cancelled(fake_glm, start_agent) -> None:
+    pieces = [f"word{n} " for n in range(400)]
+    fake = fake_glm([{"content": pieces, "delay": 0.01}, {"content": "after"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "talk"}]})
+    agent.wait_update(lambda u: u["sessionUpdate"] == "agent_message_chunk")
+    agent.notify("session/cancel", {"sessionId": session})
+    response = agent.wait_response(request)
+    assert response["result"] == {"stopReason": "cancelled"}
+    streamed = texts(agent.updates("agent_message_chunk"))
+    assert streamed.startswith("word0 ") and len(streamed) < len("".join(pieces))
+    # The conversation goes on from what was streamed.
+    assert agent.prompt(session, "go on")["result"]["stopReason"] == "end_turn"
+    sent = fake.requests[1].body["messages"]
+    assert sent[-2]["role"] == "assistant" and sent[-2]["content"].startswith("word0 ")
+    assert sent[-1] == {"role": "user", "content": "go on"}
+
+
+def test_reads_and_edits_go_through_the_editors_buffers(fake_glm, start_agent, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    on_disk = project / "app.py"
+    on_disk.write_text("x = 1\n")
+    buffers = {str(on_disk.resolve()): "x = 1\ny = 2  # unsaved\n"}
+    fake = fake_glm([
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "app.py"}, "id": "r1"}]},
+        {"tool_calls": [{"name": "edit_file", "arguments": {"path": "app.py", "old_string": "y = 2", "new_string": "y = 3"}, "id": "e1"}]},
+        {"content": "ok"},
+    ])
+    agent = start_agent(fake)
+    agent.handlers["fs/read_text_file"] = lambda p: {"content": buffers[p["path"]]}
+
+    def write(params: dict[str, Any]) -> dict[str, Any]:
+        buffers[params["path"]] = params["content"]
+        return {}
+
+    agent.handlers["fs/write_text_file"] = write
+    session = _started(agent, fs={"readTextFile": True, "writeTextFile": True}, mode="auto-edit")
+    assert agent.prompt(session, "bump y")["result"]["stopReason"] == "end_turn"
+    read_result = fake.requests[1].body["messages"][-1]["content"]
+    assert "y = 2  # unsaved" in read_result  # the model saw the unsaved buffer
+    assert buffers[str(on_disk.resolve())] == "x = 1\ny = 3  # unsaved\n"
+    assert on_disk.read_text() == "x = 1\n"  # the editor saves it, not glmcode
+    reads = [r for r in agent.client_requests if r["method"] == "fs/read_text_file"]
+    assert reads and all(r["params"]["sessionId"] == session for r in reads)
+    diff = [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "e1"][0]["content"][0]
+    assert diff["oldText"] == "x = 1\ny = 2  # unsaved\n" and diff["newText"] == "x = 1\ny = 3  # unsaved\n"
+
+
+def test_edits_outside_the_project_are_refused_in_the_editor_too(fake_glm, start_agent, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    fake = fake_glm([
+        {"tool_calls": [{"name": "write_file", "arguments": {"path": str(outside), "content": "no"}, "id": "w1"}]},
+        {"content": "refused"},
+    ])
+    agent = start_agent(fake)
+    agent.handlers["fs/write_text_file"] = lambda p: {}
+    session = _started(agent, fs={"readTextFile": True, "writeTextFile": True}, mode="full-auto")
+    agent.handlers["fs/read_text_file"] = lambda p: {"content": ""}
+    agent.prompt(session, "write outside")
+    assert not [r for r in agent.client_requests if r["method"] == "fs/write_text_file"]
+    assert not outside.exists()
+    assert [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "w1"][0]["status"] == "failed"
+
+
+def test_a_saved_session_loads_with_its_history(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([
+        {"reasoning": "short", "content": "Hello there."},
+        {"content": "You said hi."},
+    ])
+    first = start_agent(fake)
+    session = _started(first)
+    first.prompt(session, "hi")
+    assert first.close() == 0
+
+    second = start_agent(fake)
+    second.initialize()
+    response = second.call("session/load", {"sessionId": session, "cwd": str(tmp_path / "project"), "mcpServers": []})
+    assert "result" in response, response
+    assert response["result"]["modes"]["currentModeId"] == "ask"
+    assert texts(second.updates("user_message_chunk")) == "hi"
+    assert texts(second.updates("agent_thought_chunk")) == "short"
+    assert texts(second.updates("agent_message_chunk")).startswith("Hello there.")
+    assert second.prompt(session, "what did I say?")["result"]["stopReason"] == "end_turn"
+    sent = fake.requests[1].body["messages"]
+    assert [m["role"] for m in sent[1:]] == ["user", "assistant", "user"]
+    listed = second.call("session/list", {"cwd": str(tmp_path / "project")})["result"]["sessions"]
+    assert [s["sessionId"] for s in listed] == [session]
+    missing = second.call("session/load", {"sessionId": "nope", "cwd": str(tmp_path / "project"), "mcpServers": []})
+    assert "error" in missing
+
+
+def test_malformed_messages_get_errors_and_the_agent_keeps_serving(fake_glm, start_agent) -> None:
+    fake = fake_glm([{"content": "still here"}])
+    agent = start_agent(fake)
+    agent.write_line(b"{not json\n")
+    assert agent.next_message()["error"]["code"] == -32700
+    agent.write_line(b"[1, 2]\n")
+    assert agent.next_message()["error"]["code"] == -32600
+    agent.send({"jsonrpc": "2.0", "id": 41, "method": "no/such/method", "params": {}})
+    assert agent.wait_response(41)["error"]["code"] == -32601
+    agent.send({"jsonrpc": "2.0", "id": 42, "method": "session/new", "params": {"cwd": 7}})
+    assert agent.wait_response(42)["error"]["code"] == -32602
+    session = _started(agent)
+    image = {"type": "image", "data": "AAAA", "mimeType": "image/png"}
+    refused = agent.call("session/prompt", {"sessionId": session, "prompt": [image]})
+    assert refused["error"]["code"] == -32602
+    assert agent.prompt(session, "still?")["result"]["stopReason"] == "end_turn"
+    assert texts(agent.updates("agent_message_chunk")) == "still here"
+
+
+def test_two_sessions_at_once_do_not_mix(fake_glm, start_agent, tmp_path: Path) -> None:
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        asked = body["messages"][-1]["content"]
+        return {"content": [f"answer to {asked} "] * 30, "delay": 0.005}
+
+    fake = fake_glm([answer, answer])
+    agent = start_agent(fake)
+    agent.initialize()
+    one = agent.new_session(tmp_path / "project")
+    (tmp_path / "other").mkdir()
+    two = agent.new_session(tmp_path / "other")
+    assert one != two
+    first = agent.request("session/prompt", {"sessionId": one, "prompt": [{"type": "text", "text": "one"}]})
+    second = agent.request("session/prompt", {"sessionId": two, "prompt": [{"type": "text", "text": "two"}]})
+    done = {agent.wait_response(first)["result"]["stopReason"], agent.wait_response(second)["result"]["stopReason"]}
+    assert done == {"end_turn"}
+    by_session: dict[str, str] = {one: "", two: ""}
+    for note in agent.notifications:
+        update = note["params"]["update"]
+        if update["sessionUpdate"] == "agent_message_chunk":
+            by_session[note["params"]["sessionId"]] += update["content"]["text"]
+    assert by_session[one] == "answer to one " * 30
+    assert by_session[two] == "answer to two " * 30
+
+
+def test_a_refused_reply_stops_with_refusal(fake_glm, start_agent) -> None:
+    fake = fake_glm([{"content": "I", "finish_reason": "sensitive"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    assert agent.prompt(session, "something bad")["result"]["stopReason"] == "refusal"
+
+
+def test_an_api_error_is_a_json_rpc_error_with_glmcodes_message(fake_glm, start_agent) -> None:
+    fake = fake_glm([{"error": {"status": 401, "code": "1000", "message": "bad key"}}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    response = agent.prompt(session, "hi")
+    assert response["error"]["code"] == -32603
+    assert response["error"]["data"]["kind"] == "auth"
+
+
+def test_without_a_key_session_new_says_how_to_set_one(fake_glm, start_agent) -> None:
+    fake = fake_glm([])
+    agent = start_agent(fake, ZAI_API_KEY="")
+    agent.initialize()
+    response = agent.call("session/new", {"cwd": str(agent.cwd), "mcpServers": []})
+    assert "ZAI_API_KEY" in response["error"]["message"]
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def _started_command(agent: AgentProcess, session: str, project: Path) -> tuple[int, int]:
+    """Starts a prompt whose command sleeps (its pid in sleep.pid); the prompt's request id
+    and the pid, once the command runs."""
+    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "wait"}]})
+    agent.wait_update(lambda u: u["sessionUpdate"] == "tool_call")
+    pid_file = project / "sleep.pid"
+    fifo = project / "started"
+    with open(fifo, "rb") as ready:  # the command opens it for writing once the pid is written
+        ready.read()
+    return request, int(pid_file.read_text())
+
+
+SLEEPER = "sleep 300 & echo $! > sleep.pid; : > started; wait"
+
+
+def _with_fifo(project: Path) -> None:
+    import os
+
+    project.mkdir(exist_ok=True)
+    os.mkfifo(project / "started")
+
+
+def test_closing_stdin_ends_glmcode_and_the_commands_it_started(fake_glm, start_agent, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _with_fifo(project)
+    fake = fake_glm([{"tool_calls": [_shell(SLEEPER, "s1")]}, {"content": "never"}])
+    agent = start_agent(fake)
+    session = _started(agent, mode="full-auto")
+    _, pid = _started_command(agent, session, project)
+    assert _alive(pid)
+    assert agent.close() == 0
+    assert not _alive(pid)
+
+
+def test_cancel_while_a_command_runs_kills_it(fake_glm, start_agent, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _with_fifo(project)
+    fake = fake_glm([{"tool_calls": [_shell(SLEEPER, "s1")]}, {"content": "never"}])
+    agent = start_agent(fake)
+    session = _started(agent, mode="full-auto")
+    request, pid = _started_command(agent, session, project)
+    agent.notify("session/cancel", {"sessionId": session})
+    assert agent.wait_response(request)["result"] == {"stopReason": "cancelled"}
+    assert not _alive(pid)
+    assert len(fake.requests) == 1
+
+
+def test_cancel_while_the_editor_asks(fake_glm, start_agent, tmp_path: Path) -> None:
+    fake = fake_glm([{"tool_calls": [_shell("touch never.txt", "c1")]}, {"content": "ok then"}])
+    agent = start_agent(fake)
+    session = _started(agent, mode="ask")
+    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "touch"}]})
+    while True:  # the question arrives; the editor cancels instead of answering
+        message = agent.next_message()
+        if message.get("method") == "session/request_permission":
+            break
+    agent.notify("session/cancel", {"sessionId": session})
+    response = agent.wait_response(request)
+    assert response["result"] == {"stopReason": "cancelled"}
+    # The late answer to the question changes nothing.
+    agent.send({"jsonrpc": "2.0", "id": message["id"], "result": {"outcome": {"outcome": "cancelled"}}})
+    assert not (tmp_path / "project" / "never.txt").exists()
+    assert agent.prompt(session, "fine")["result"]["stopReason"] == "end_turn"
+    sent = fake.requests[1].body["messages"]
+    assert sent[-2]["role"] == "tool" and "interrupted" in sent[-2]["content"]
+
+
+def _imported(stderr: str) -> set[str]:
+    return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def _protocol_modules(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in ("acp", "pydantic", "pydantic_core") or m.startswith("glmcode.acp"))
+
+
+def test_version_and_a_trivial_exec_turn_never_import_the_protocol(fake_glm, tmp_path: Path) -> None:
+    from conftest import run_glmcode
+
+    proc = run_glmcode(["--version"], tmp_path, {"PYTHONPROFILEIMPORTTIME": "1"})
+    assert proc.returncode == 0
+    modules = _imported(proc.stderr)
+    assert "glmcode" in modules and _protocol_modules(modules) == []
+    fake = fake_glm([{"content": "ok"}])
+    env = {"ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url, "PYTHONPROFILEIMPORTTIME": "1"}
+    proc = run_glmcode(["exec", "hi"], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = _imported(proc.stderr)
+    assert "glmcode.agent.loop" in modules and _protocol_modules(modules) == []
+
+
+def test_cancel_before_the_first_byte_does_not_wait_for_it(fake_glm, start_agent) -> None:
+    import threading
+    import time
+
+    arrived = threading.Event()
+
+    def slow(body: dict[str, Any]) -> dict[str, Any]:
+        arrived.set()
+        return {"content": "late", "first_byte_delay": 20}
+
+    fake = fake_glm([slow, {"content": "next"}])
+    agent = start_agent(fake)
+    session = _started(agent)
+    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "slow"}]})
+    assert arrived.wait(30)
+    began = time.monotonic()
+    agent.notify("session/cancel", {"sessionId": session})
+    assert agent.wait_response(request)["result"] == {"stopReason": "cancelled"}
+    assert time.monotonic() - began < 10
+    assert agent.updates("agent_message_chunk") == []
+    assert agent.prompt(session, "again")["result"]["stopReason"] == "end_turn"
+    assert texts(agent.updates("agent_message_chunk")) == "next"
+
+
+def test_the_sdks_own_client_gets_the_answer(fake_glm, tmp_path: Path) -> None:
+    """The acp package's client side, as editors built on it speak: embedded context in, chunks out."""
+    import asyncio
+    import os
+    import sys
+
+    import acp
+    from acp import schema
+
+    fake = fake_glm([{"content": ["Read ", "it."]}])
+    project = tmp_path / "project"
+    project.mkdir()
+
+    class Editor:
+        def __init__(self) -> None:
+            self.chunks: list[str] = []
+
+        async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
+            if isinstance(update, schema.AgentMessageChunk):
+                self.chunks.append(update.content.text)
+
+    async def drive() -> tuple[str, list[str]]:
+        editor = Editor()
+        env = {**os.environ, "ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url}
+        async with acp.spawn_agent_process(editor, sys.executable, "-m", "glmcode", "acp", env=env, cwd=project) as (conn, _):
+            init = await conn.initialize(protocol_version=acp.PROTOCOL_VERSION)
+            assert init.agent_capabilities.prompt_capabilities.embedded_context is True
+            session = await conn.new_session(cwd=str(project), mcp_servers=[])
+            attached = acp.resource_block(acp.embedded_text_resource(f"file://{project}/notes.md", "remember 42"))
+            response = await conn.prompt(session_id=session.session_id, prompt=[acp.text_block("Read this: "), attached])
+            return response.stop_reason, editor.chunks
+
+    stop, chunks = asyncio.run(drive())
+    assert stop == "end_turn" and "".join(chunks) == "Read it."
+    sent = fake.requests[0].body["messages"][-1]["content"]
+    assert sent.startswith("Read this: ") and f"The file {project}/notes.md:" in sent and "remember 42" in sent
