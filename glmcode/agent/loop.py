@@ -181,7 +181,7 @@ class Agent:
         tools = self.runner.registry.schemas() or None
         self.loop_guard.reset()
         self._stop_requested = False
-        may_compact = True
+        compact_blocked = 0  # after a failed attempt, none until the conversation has grown
         try:
             self._prompt_index = len(self.messages)
             yield self._append({"role": "user", "content": prompt})
@@ -191,9 +191,10 @@ class Agent:
                     return
                 turn += 1
                 partial = _Partial()
-                if may_compact and self.prompt_estimate() >= self.compact_threshold * self.context_window:
+                if len(self.messages) > compact_blocked and self.prompt_estimate() >= self.compact_threshold * self.context_window:
                     done = yield from self._compact(tools, "", totals)
-                    may_compact = done is not None  # after a failed attempt, wait for the API to say
+                    # Nothing could be cut: the request goes as it is, and the API says whether it fits.
+                    compact_blocked = len(self.messages) if done is None else 0
                 yield TurnStarted(turn)
                 sent_chars = conversation_chars(self.messages, tools)
                 reply = yield from self._stream(tools, partial)
@@ -300,7 +301,8 @@ class Agent:
             )
         except (CompactionError, GLMError) as exc:
             level = "info" if by_hand and isinstance(exc, CompactionError) else "warning"
-            yield Notice(f"Could not compact the conversation: {exc}.", level)
+            then = "" if by_hand else " The request is sent as it is; the API says whether it fits."
+            yield Notice(f"Could not compact the conversation: {exc}.{then}", level)
             return None
         self.messages[:] = result.messages
         self._measured = None
