@@ -26,6 +26,7 @@ from glmcode.tools.registry import Registry
 
 if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
+    from glmcode.subagents.catalog import AgentCatalog
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Workspace:
     started: SessionStarted
     env: Mapping[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
+    subagents: AgentCatalog | None = None  # the agents `task` can start
 
 
 def open_workspace(
@@ -64,6 +66,9 @@ def open_workspace(
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
     registry = registry or Registry.builtin()
+    from glmcode.subagents.wiring import with_task_tool
+
+    registry, spawner = with_task_tool(registry, settings, env)
     model = get_model(settings.model)
     config = ClientConfig(
         api_key=settings.api_key,
@@ -85,10 +90,13 @@ def open_workspace(
     )
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
+    runner.relay_limit = settings.max_subagents
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
     client = client_build.result()
+    if spawner is not None:
+        spawner.bind(runner, system_prompt, _client_for(client, config, frozenset(registry.names)))
     messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)
     agent = Agent(
@@ -106,9 +114,30 @@ def open_workspace(
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
     ws = Workspace(agent, session, settings, cwd, started, env)
     _start(ws, resume)
+    if spawner is not None:
+        ws.subagents = spawner.catalog
+        ws.notices += [Notice(w) for w in spawner.catalog.warnings]
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)
     return ws
+
+
+def _client_for(client: Any, config: Any, known_tools: frozenset[str]) -> Callable[[str], Any]:
+    """A sub-agent's client: the parent's for the same model, else one per model, made once."""
+    clients = {config.model: client}
+    lock = threading.Lock()
+
+    def make(model: str) -> Any:
+        from dataclasses import replace
+
+        from glmcode.llm.client import GLMClient
+
+        with lock:
+            if model not in clients:
+                clients[model] = GLMClient(replace(config, model=model), known_tools=known_tools)
+            return clients[model]
+
+    return make
 
 
 def resume_workspace(ws: Workspace, resume: Replay) -> None:

@@ -27,6 +27,8 @@ class Settings:
     thinking: bool = True
     timeout: float = 300.0
     compact_threshold: float = 0.8
+    max_subagents: int = 3
+    subagent_max_turns: int = 30
     permission_mode: str = "ask"
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
@@ -37,7 +39,7 @@ class Settings:
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "compact_threshold", "permission_mode")
+           "timeout", "compact_threshold", "permission_mode", "max_subagents", "subagent_max_turns")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

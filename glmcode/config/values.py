@@ -119,4 +119,6 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,
+    "max_subagents": _positive_int,
+    "subagent_max_turns": _positive_int,
 })

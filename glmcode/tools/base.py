@@ -6,7 +6,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from glmcode.tools.relay import Relay
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -111,7 +114,9 @@ class Tool:
     `kind` is what the permission policy looks at: "read" never changes anything, "edit"
     changes files in the workspace, "shell" runs commands, "meta" only records (the plan).
     `preview`, for edit tools, computes the diff a call would make without touching a file,
-    so an approval can show it.
+    so an approval can show it. `relayed`, for a tool that works long and reports as it goes
+    (a sub-agent), is what the runner calls on a worker thread instead of `run`, with the
+    relay that carries its events and questions back.
     """
 
     name: str
@@ -120,6 +125,7 @@ class Tool:
     kind: str
     run: Callable[[dict[str, Any], ToolContext], ToolResult]
     preview: Callable[[dict[str, Any], ToolContext], str] | None = None
+    relayed: Callable[[dict[str, Any], ToolContext, Relay], ToolResult] | None = None
 
     @property
     def read_only(self) -> bool:
