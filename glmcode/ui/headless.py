@@ -17,6 +17,7 @@ from glmcode.events import (
     Error,
     Event,
     Notice,
+    SubagentEvent,
     ReasoningDelta,
     Retrying,
     RunFinished,
@@ -126,6 +127,9 @@ class TextRenderer(Renderer):
         elif isinstance(event, ToolCallStarted):
             if self.progress:
                 self._say(f"-> {event.name} {_summary(event.arguments)}")
+        elif isinstance(event, SubagentEvent):
+            if self.progress and isinstance(event.event, ToolCallStarted):
+                self._say(f"   [{event.agent}] -> {event.event.name} {_summary(event.event.arguments)}")
         elif isinstance(event, ToolCallFinished):
             if self.progress:
                 first = event.output.strip().splitlines()[0] if event.output.strip() else ""
