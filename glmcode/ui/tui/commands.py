@@ -84,6 +84,12 @@ class SlashCommands:
         console.print("Keys", style="bold underline")
         console.print(keys)
 
+    def cmd_agents(self) -> None:
+        """List the agents the model can hand work to (task), and where they come from."""
+        from glmcode.ui.tui.agents_command import show_agents
+
+        show_agents(self.session)
+
     def cmd_clear(self) -> None:
         """Start a new conversation; the model forgets this one."""
         self.session.clear()

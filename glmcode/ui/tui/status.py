@@ -36,6 +36,12 @@ class SessionStatus:
         self.context_window = usage.context_window or self.context_window
         self.requests += 1
 
+    def add_nested(self, usage: Usage) -> None:
+        """A sub-agent's request: its tokens and cost count, but it does not fill this context."""
+        last = self.last_prompt_tokens
+        self.add(usage)
+        self.last_prompt_tokens = last
+
     def compacted(self, event: Compacted) -> None:
         """The context share drops with the compaction, before the next request measures it."""
         self.last_prompt_tokens = event.after
