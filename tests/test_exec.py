@@ -33,7 +33,7 @@ def test_hello_prints_the_answer_and_sends_a_faithful_request(fake_glm, tmp_path
     assert body["messages"][1]["content"] == "hello"
     assert all(isinstance(m["content"], str) for m in body["messages"])
     names = [t["function"]["name"] for t in body["tools"]]
-    assert names == ["read_file", "write_file", "edit_file", "apply_patch", "run_shell", "grep", "glob", "todo_write"]
+    assert names == ["read_file", "write_file", "edit_file", "apply_patch", "run_shell", "grep", "glob", "todo_write", "task"]
     for forbidden in ("parallel_tool_calls", "frequency_penalty", "logit_bias", "n", "seed", "stream_options"):
         assert forbidden not in body
     assert KEY not in proc.stdout + proc.stderr
