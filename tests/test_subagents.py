@@ -64,6 +64,7 @@ def parent_turns(*calls: dict[str, Any]) -> Any:
 def test_three_tasks_in_one_step_run_side_by_side_with_their_own_contexts(fake_glm, tmp_path: Path) -> None:
     for name in "abc":
         (tmp_path / f"{name}.txt").write_text(f"secret contents of {name}\n")
+    (tmp_path / "AGENTS.md").write_text("Run the tests with make check.\n")
     barrier = threading.Barrier(3, timeout=10)  # passes only when all three ask at once
     parent = parent_turns(task("t1", "a"), task("t2", "b"), task("t3", "c"))
 
@@ -88,7 +89,9 @@ def test_three_tasks_in_one_step_run_side_by_side_with_their_own_contexts(fake_g
     subs = [r.body for r in fake.requests if is_sub(r.body)]
     assert len(subs) == 6
     for body in subs:  # a fresh context: its own system prompt and the brief, nothing of the parent's
-        assert EXPLORER in body["messages"][0]["content"]
+        system = body["messages"][0]["content"]
+        assert system.startswith(EXPLORER) and "Run the tests with make check." in system  # the memory files
+        assert "You are glmcode, a coding agent" not in system and str(tmp_path) in system  # the environment
         assert "look at a, b and c" not in str(body["messages"])
         assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "grep", "glob"]
     last = fake.requests[-1].body
