@@ -57,3 +57,25 @@ def test_agents_lists_built_in_and_custom_agents(session, tmp_path: Path) -> Non
     assert "explore" in screen and "general" in screen
     assert "finder" in screen and "Finds definitions." in screen and "model glm-4.5-air; tools: grep" in screen
     assert "project agent fixer may write files or run commands" in screen
+
+
+def test_ctrl_c_stops_running_sub_agents_at_once_and_the_session_goes_on(session) -> None:  # noqa: F811
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        if is_sub(body):
+            return {"content": "too late", "first_byte_delay": 60}
+        if body["messages"][-1] == {"role": "user", "content": "and now?"}:
+            return {"content": "Back at the prompt."}
+        return {"tool_calls": [task("t1", "one"), task("t2", "two")]}
+
+    term, fake, _ = session([model] * 6)
+    term.send("look at two things\r")
+    term.wait("task explore")
+    term.send("\x03")
+    term.wait("Interrupted")
+    term.wait(lambda _: "ask (shift-tab)" in term.bottom(), timeout=5)
+    term.send("and now?\r")
+    term.wait("Back at the prompt.")
+    sent = fake.requests[-1].body["messages"]
+    tools = [m for m in sent if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in tools] == ["t1", "t2"]
+    assert all("interrupted" in m["content"] for m in tools)

@@ -20,7 +20,9 @@ from glmcode.tools.base import Tool, ToolContext, ToolResult
 from glmcode.tools.relay import MainThreadCall, Relay
 
 DEFAULT_LIMIT = 3
-WIND_DOWN_SECONDS = 5.0  # how long an interrupt waits for the workers to stop
+# How long an interrupt waits for the workers to stop. One waiting on the model stops at its
+# next event; the user should not wait for that.
+WIND_DOWN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,10 @@ class Relay:
             return fn(*args)
         call = MainThreadCall(fn, args)
         self._post(call)
-        call.done.wait()
+        # The driving thread may have stopped reading (an interrupt): then nobody answers.
+        while not call.done.wait(0.2):
+            if self.cancel.is_set():
+                raise KeyboardInterrupt
         if call.error is not None:
             raise call.error
         return call.value
