@@ -235,3 +235,17 @@ class HookRan(Event):
     outcome: str
     message: str = ""
     tool_name: str = ""
+
+
+@dataclass(frozen=True)
+class SubagentEvent(Event):
+    """An event of a sub-agent started by the parent's `task` call `parent_id`: the parent's
+    stream, the session file and stream-json carry it nested, under that call."""
+
+    type: ClassVar[str] = "subagent"
+    parent_id: str
+    agent: str
+    event: Event
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "parent_id": self.parent_id, "agent": self.agent, "event": self.event.to_dict()}

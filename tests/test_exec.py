@@ -34,7 +34,7 @@ def test_hello_prints_the_answer_and_sends_a_faithful_request(fake_glm, tmp_path
     assert all(isinstance(m["content"], str) for m in body["messages"])
     names = [t["function"]["name"] for t in body["tools"]]
     assert names == ["read_file", "write_file", "edit_file", "apply_patch", "run_shell", "grep", "glob", "todo_write",
-                     "web_fetch", "web_search"]
+                     "web_fetch", "web_search", "task"]
     for forbidden in ("parallel_tool_calls", "frequency_penalty", "logit_bias", "n", "seed", "stream_options"):
         assert forbidden not in body
     assert KEY not in proc.stdout + proc.stderr

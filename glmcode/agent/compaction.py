@@ -4,9 +4,10 @@ Older turns are summarised by the model in a separate request without tools, int
 with fixed sections (goal, decisions, files touched, open work). The system prompt, the latest
 user request and the latest turns stay word for word. The summary request always fits: tool
 results in it are cut shorter and shorter, and if that is not enough the oldest messages are
-left out with a note. When there is nothing old enough to summarise, oversized tool results in
-the kept turns are cut instead. Either way the conversation afterwards fits, so a full window
-never leaves a session stuck.
+left out with a note. When the window fills within one request (one prompt, many tool calls),
+that request's own steps are what gets summarised: long tool results are cut first, and when
+that is not enough the steps so far are summarised too, the request itself kept word for word.
+Only a conversation with nothing at all to cut stays as it is.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Compaction:
     trimmed: int  # tool results in the kept turns that were cut
     prompt_index: int | None  # where the latest user request is now
     usage: TokenUsage = field(default_factory=TokenUsage)
+    within_request: bool = False  # only the latest request's own steps were summarised or cut
 
 
 def is_summary(message: dict[str, Any]) -> bool:
@@ -109,8 +111,19 @@ def compact(
     prompt = latest_prompt(messages)
     cut = _cut(messages, prompt, context_window, cpt)
     region = [i for i in range(1, cut) if i != prompt]
-    if not region:
-        return _trimmed_only(messages, tools, prompt, context_window, before, cpt)
+    within = not region
+    if within:
+        trimmed_only = _trimmed_only(messages, tools, prompt, context_window, before, cpt)
+        steps = 0 if prompt is None else len(messages) - prompt - 1
+        if trimmed_only is not None and (trimmed_only.after <= TARGET_SHARE * context_window or not steps):
+            return trimmed_only
+        if not steps:
+            raise CompactionError(
+                "there is nothing older than the latest request to summarise, and nothing in it to cut"
+            )
+        # At most one step so far, yet the window is full: that step is summarised as well.
+        cut = len(messages)
+        region = list(range(prompt + 1, cut))  # type: ignore[operator]
     summary, left_out, usage = yield from _summarise(
         client, [messages[i] for i in region], messages[prompt] if prompt is not None else None,
         context_window=context_window, max_output=max_output, focus=focus, chars_per_token=cpt,
@@ -126,7 +139,8 @@ def compact(
     new.extend(messages[cut:])
     trimmed = _fit(new, tail_start, tools, context_window, cpt)
     return Compaction(
-        new, summary, before, _after(before, messages, new, cpt), len(region), left_out, trimmed, prompt_index, usage
+        new, summary, before, _after(before, messages, new, cpt), len(region), left_out, trimmed, prompt_index, usage,
+        within,
     )
 
 
@@ -269,12 +283,17 @@ def _cut_text(text: str, limit: int) -> str:
 
 
 def _fit(
-    messages: list[dict[str, Any]], start: int, tools: list[dict[str, Any]] | None, window: int, cpt: float
+    messages: list[dict[str, Any]],
+    start: int,
+    tools: list[dict[str, Any]] | None,
+    window: int,
+    cpt: float,
+    size: int | None = None,
 ) -> int:
-    """Cuts tool results from `start` on, oldest first, until the conversation fits in
-    TARGET_SHARE of the window; how many were cut."""
+    """Cuts tool results from `start` on, oldest first, until the conversation (of `size`
+    tokens, estimated when not given) fits in TARGET_SHARE of the window; how many were cut."""
     target = int(TARGET_SHARE * window)
-    size = estimate_tokens(messages, tools, cpt)
+    size = estimate_tokens(messages, tools, cpt) if size is None else size
     trimmed: set[int] = set()
     for cap in KEPT_TOOL_CAPS:
         for i in range(start, len(messages)):
@@ -297,14 +316,13 @@ def _trimmed_only(
     window: int,
     before: int,
     cpt: float,
-) -> Compaction:
+) -> Compaction | None:
+    """The conversation with long tool results cut, oldest first; None when none is long."""
     new = list(messages)
-    trimmed = _fit(new, 1, tools, window, cpt)
+    trimmed = _fit(new, 1, tools, window, cpt, before)
     if not trimmed:
-        raise CompactionError(
-            "there is nothing older than the latest request to summarise, and nothing in it to cut"
-        )
-    return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt)
+        return None
+    return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt, within_request=True)
 
 
 def describe_compaction(result: Compaction) -> str:
@@ -312,6 +330,11 @@ def describe_compaction(result: Compaction) -> str:
     size = f"{result.before:,} → {result.after:,} tokens (estimated)"
     if not result.summarised:
         return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
+    if result.within_request:
+        return (
+            f"Compacted within the request: its {result.summarised} messages of tool calls and results so far "
+            f"were replaced by a summary of what was done, found and decided; your request is kept word for word. {size}."
+        )
     text = (
         f"Compacted the conversation: {result.summarised} older messages were replaced by a summary "
         "(goal, decisions, files touched, open work); the system prompt, your latest request and the "

@@ -37,6 +37,7 @@ from glmcode.events import (
     ReasoningDelta,
     Retrying,
     RunFinished,
+    SubagentEvent,
     TextDelta,
     TokenUsage,
     ToolCall,
@@ -51,6 +52,7 @@ from glmcode.llm.types import ModelReply
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
 CHANGING_KINDS = frozenset({"edit", "shell"})
+_GOES_AHEAD = " The request is sent as it is; the API says whether it fits."
 
 
 class ModelClient(Protocol):
@@ -167,6 +169,8 @@ class Agent:
                 return
             if self.sink is not None:
                 self.sink.write(event)
+            if isinstance(event, SubagentEvent) and isinstance(u := event.event, Usage):  # counted, not in this context
+                self._account(TokenUsage(u.prompt_tokens, u.completion_tokens, u.cached_tokens), self._totals, u.cost_usd)
             try:
                 yield event
                 advance = lambda: next(inner)
@@ -185,13 +189,13 @@ class Agent:
             yield from self.after_changes()
 
     def _run(self, prompt: str) -> Iterator[Event]:
-        totals = _Totals()
+        totals = self._totals = _Totals()  # sub-agents' usage is added to it too
         turn = 0
         partial = _Partial()
         tools = self.runner.registry.schemas() or None
         self.loop_guard.reset()
         self._stop_requested = False
-        may_compact = True
+        compact_blocked = 0  # nothing could be cut: none until the conversation has grown; the API judges
         try:
             self._prompt_index = len(self.messages)
             yield self._append({"role": "user", "content": prompt})
@@ -203,9 +207,9 @@ class Agent:
                     return
                 turn += 1
                 partial = _Partial()
-                if may_compact and self.prompt_estimate() >= self.compact_threshold * self.context_window:
+                if len(self.messages) > compact_blocked and self.prompt_estimate() >= self.compact_threshold * self.context_window:
                     done = yield from self._compact(tools, "", totals)
-                    may_compact = done is not None  # after a failed attempt, wait for the API to say
+                    compact_blocked = len(self.messages) if done is None else 0
                 yield TurnStarted(turn)
                 sent_chars = conversation_chars(self.messages, tools)
                 reply = yield from self._stream(tools, partial)
@@ -279,8 +283,8 @@ class Agent:
             yield from self._close_interrupted(partial)
             yield totals.finished("interrupted", _last_text(self.messages), turn)
 
-    def _account(self, usage: TokenUsage, totals: _Totals) -> Usage:
-        cost = self.cost(usage)
+    def _account(self, usage: TokenUsage, totals: _Totals, cost: float | None = None) -> Usage:
+        cost = self.cost(usage) if cost is None else cost
         totals.usage, totals.cost = totals.usage + usage, totals.cost + cost
         self.usage, self.cost_usd = self.usage + usage, self.cost_usd + cost
         return Usage(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, round(cost, 6), self.context_window)
@@ -317,7 +321,7 @@ class Agent:
             )
         except (CompactionError, GLMError) as exc:
             level = "info" if by_hand and isinstance(exc, CompactionError) else "warning"
-            yield Notice(f"Could not compact the conversation: {exc}.", level)
+            yield Notice(f"Could not compact the conversation: {exc}." + ("" if by_hand else _GOES_AHEAD), level)
             return None
         self.messages[:] = result.messages
         self._measured = None

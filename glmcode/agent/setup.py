@@ -27,6 +27,7 @@ from glmcode.tools.registry import Registry
 
 if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
+    from glmcode.subagents.catalog import AgentCatalog
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Workspace:
     env: Mapping[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
     hooks: HookConfig = field(default_factory=HookConfig)
+    subagents: AgentCatalog | None = None  # the agents `task` can start
 
 
 def open_workspace(
@@ -70,6 +72,9 @@ def open_workspace(
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
     registry = registry or Registry.builtin(web=settings.web)
+    from glmcode.subagents.wiring import with_task_tool
+
+    registry, spawner = with_task_tool(registry, settings, env)
     model = get_model(settings.model)
     config = ClientConfig(
         api_key=settings.api_key,
@@ -92,10 +97,13 @@ def open_workspace(
         web=web_access(settings, policy) if settings.web else None,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
+    runner.relay_limit = settings.max_subagents
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
     client = client_build.result()
+    if spawner is not None:
+        spawner.bind(runner, system_prompt, _client_for(client, config, frozenset(registry.names)))
     messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)
     agent = Agent(
@@ -114,9 +122,30 @@ def open_workspace(
     ws = Workspace(agent, session, settings, cwd, started, env)
     _start(ws, resume)
     attach_hooks(ws, load_hooks(settings.project_root, env) if hooks is None else hooks, resumed=resume is not None)
+    if spawner is not None:
+        ws.subagents = spawner.catalog
+        ws.notices += [Notice(w) for w in spawner.catalog.warnings]
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)
     return ws
+
+
+def _client_for(client: Any, config: Any, known_tools: frozenset[str]) -> Callable[[str], Any]:
+    """A sub-agent's client: the parent's for the same model, else one per model, made once."""
+    clients = {config.model: client}
+    lock = threading.Lock()
+
+    def make(model: str) -> Any:
+        from dataclasses import replace
+
+        from glmcode.llm.client import GLMClient
+
+        with lock:
+            if model not in clients:
+                clients[model] = GLMClient(replace(config, model=model), known_tools=known_tools)
+            return clients[model]
+
+    return make
 
 
 def resume_workspace(ws: Workspace, resume: Replay) -> None:

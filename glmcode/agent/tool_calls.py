@@ -130,12 +130,19 @@ class ToolRunner:
         self.secret = secret
         self.hooks: Hooks | None = None  # the user's hooks around each call, when there are any
         self.spent_usd = 0.0
+        self.relay_limit = 3  # relayed calls (sub-agents) running at once
 
     def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         prepared = [prepare(c, self.registry) for c in calls]
         i = 0
         while i < len(prepared):
             batch = [prepared[i]]
+            if _relayed(prepared[i]):
+                while i + len(batch) < len(prepared) and _relayed(prepared[i + len(batch)]):
+                    batch.append(prepared[i + len(batch)])
+                yield from self._run_relayed(batch, results)
+                i += len(batch)
+                continue
             if self._parallel_safe(prepared[i]):
                 while i + len(batch) < len(prepared) and self._parallel_safe(prepared[i + len(batch)]):
                     batch.append(prepared[i + len(batch)])
@@ -163,6 +170,26 @@ class ToolRunner:
             for p, fut in zip(batch, futures):
                 result = fut.result()
                 yield self._finish(p.call, result, time.monotonic() - started, results)
+
+    def _run_relayed(self, batch: list[Prepared], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+        """Calls that report as they go (sub-agents): the allowed ones side by side, on
+        threads; results in the model's order."""
+        from glmcode.agent.relayed import Done, Job, run_relayed
+
+        first, jobs = len(results), []
+        for p in batch:
+            assert p.tool is not None
+            if self.policy.decide(p.tool.name, p.tool.kind, p.args).decision != "allow":
+                yield from self._run_one(p, results)
+                continue
+            jobs.append(Job(p.call, p.tool, p.args))
+            yield ToolCallStarted(p.call.id, p.call.name, p.args)
+        try:
+            for item in run_relayed(jobs, self.ctx, self.relay_limit):
+                yield self._finish(item.call, item.result, item.duration, results) if isinstance(item, Done) else item
+        finally:
+            order = {p.call.id: n for n, p in enumerate(batch)}
+            results[first:] = sorted(results[first:], key=lambda r: order.get(r[0].id, 0))
 
     def _run_one(self, p: Prepared, results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         started = time.monotonic()
@@ -253,6 +280,10 @@ class ToolRunner:
             redact(result.diff, self.secret) if result.diff else result.diff,
             result.data,
         )
+
+
+def _relayed(p: Prepared) -> bool:
+    return p.error is None and p.tool is not None and p.tool.relayed is not None
 
 
 def interrupted_results(

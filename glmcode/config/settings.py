@@ -27,6 +27,8 @@ class Settings:
     thinking: bool = True
     timeout: float = 300.0
     compact_threshold: float = 0.8
+    max_subagents: int = 3
+    subagent_max_turns: int = 30
     permission_mode: str = "ask"
     notify: str = "bell"
     allow: tuple[str, ...] = ()
@@ -40,7 +42,8 @@ class Settings:
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "compact_threshold", "permission_mode", "notify", "web", "web_fetch_model")
+           "timeout", "compact_threshold", "permission_mode", "notify", "web", "web_fetch_model",
+           "max_subagents", "subagent_max_turns")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -122,4 +122,6 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "add_dirs": _strings,
     "web": _boolean,
     "web_fetch_model": _text,
+    "max_subagents": _positive_int,
+    "subagent_max_turns": _positive_int,
 })

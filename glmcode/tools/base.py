@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
+    from glmcode.tools.relay import Relay
     from glmcode.web.access import WebAccess
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -132,7 +133,9 @@ class Tool:
     changes files in the workspace, "shell" runs commands, "meta" only records (the plan),
     "web" reaches a host on the web the model chose.
     `preview`, for edit tools, computes the diff a call would make without touching a file,
-    so an approval can show it.
+    so an approval can show it. `relayed`, for a tool that works long and reports as it goes
+    (a sub-agent), is what the runner calls on a worker thread instead of `run`, with the
+    relay that carries its events and questions back.
     """
 
     name: str
@@ -141,6 +144,7 @@ class Tool:
     kind: str
     run: Callable[[dict[str, Any], ToolContext], ToolResult]
     preview: Callable[[dict[str, Any], ToolContext], str] | None = None
+    relayed: Callable[[dict[str, Any], ToolContext, Relay], ToolResult] | None = None
 
     @property
     def read_only(self) -> bool:

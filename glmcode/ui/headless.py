@@ -20,6 +20,7 @@ from glmcode.events import (
     ReasoningDelta,
     Retrying,
     RunFinished,
+    SubagentEvent,
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
@@ -162,6 +163,9 @@ class TextRenderer(Renderer):
         elif isinstance(event, ToolCallStarted):
             if self.progress:
                 self._say(f"-> {event.name} {_summary(event.arguments)}")
+        elif isinstance(event, SubagentEvent):
+            if self.progress and isinstance(event.event, ToolCallStarted):
+                self._say(f"   [{event.agent}] -> {event.event.name} {_summary(event.event.arguments)}")
         elif isinstance(event, ToolCallFinished):
             if self.progress:
                 first = event.output.strip().splitlines()[0] if event.output.strip() else ""

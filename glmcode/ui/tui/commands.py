@@ -96,6 +96,12 @@ class SlashCommands:
 
         custom_commands.show_help(self.session, custom_commands.load(self.session, self.names()))
 
+    def cmd_agents(self) -> None:
+        """List the agents the model can hand work to (task), and where they come from."""
+        from glmcode.ui.tui.agents_command import show_agents
+
+        show_agents(self.session)
+
     def cmd_clear(self) -> None:
         """Start a new conversation; the model forgets this one."""
         self.session.clear()

@@ -13,6 +13,7 @@ from glmcode.events import (
     ReasoningDelta,
     Retrying,
     RunFinished,
+    SubagentEvent,
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
@@ -23,6 +24,7 @@ from glmcode.ui.tui import tool_view
 from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
 from glmcode.ui.tui.status import SessionStatus
+from glmcode.ui.tui.subagent_view import SubagentBlocks
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,6 +40,7 @@ class PlainView:
         self._reasoning: list[str] = []
         self._args: dict[str, Any] = {}
         self._line_open = False
+        self.subagents = SubagentBlocks()
 
     def begin(self) -> None:
         self.recent.new_run()
@@ -69,11 +72,20 @@ class PlainView:
             self._end_reasoning()
             self._close_line()
             self._args[event.id] = event.arguments
+            if event.name == "task":
+                self.subagents.start(event.id, event.arguments)
+        elif isinstance(event, SubagentEvent):
+            self.subagents.handle(event)
+            if isinstance(event.event, Usage):
+                self.status.add_nested(event.event)
         elif isinstance(event, ToolCallFinished):
             self.status.tool_finished(event)
             args = self._args.pop(event.id, {})
             self.recent.add_tool(event.name, tool_view.target(event.name, args), event.output, event.is_error, event.diff)
-            self.console.print(tool_view.finished(event, args))
+            if event.id in self.subagents.blocks:
+                self.console.print(self.subagents.finished(event))
+            else:
+                self.console.print(tool_view.finished(event, args))
         elif isinstance(event, TurnFinished):
             self._end_reasoning()
             self._close_line()

@@ -46,6 +46,11 @@ class SessionStatus:
             self.tool_cost_usd += spent
         if event.name == "web_search" and not event.is_error:
             self.web_searches += 1
+    def add_nested(self, usage: Usage) -> None:
+        """A sub-agent's request: its tokens and cost count, but it does not fill this context."""
+        last = self.last_prompt_tokens
+        self.add(usage)
+        self.last_prompt_tokens = last
 
     def compacted(self, event: Compacted) -> None:
         """The context share drops with the compaction, before the next request measures it."""

@@ -21,6 +21,7 @@ from glmcode.events import (
     ReasoningDelta,
     Retrying,
     RunFinished,
+    SubagentEvent,
     TextDelta,
     ToolCallFinished,
     ToolCallStarted,
@@ -32,6 +33,7 @@ from glmcode.ui.tui import tool_view
 from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
 from glmcode.ui.tui.status import SessionStatus, elapsed, spinner
+from glmcode.ui.tui.subagent_view import SubagentBlocks
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -59,6 +61,7 @@ class TurnView:
         self._running: dict[str, tuple[str, Any, float]] = {}
         self._args: dict[str, Any] = {}
         self._asked: set[str] = set()  # calls whose preview the user saw in a question
+        self.subagents = SubagentBlocks()
         self._phase = "Waiting for the model"
         self._started = time.monotonic()
         self._last: str | None = None  # the kind of the last thing committed
@@ -93,6 +96,8 @@ class TurnView:
         self.live.stop()
 
     def handle(self, event: Event) -> None:
+        if isinstance(event, SubagentEvent) and isinstance(event.event, ApprovalNeeded):
+            event = event.event  # a sub-agent asks like the parent: the approver pauses this view
         if isinstance(event, ApprovalNeeded):
             # The question is asked by the approver, which pauses this view meanwhile.
             with self.live.lock:
@@ -129,6 +134,12 @@ class TurnView:
             self._running[event.id] = (event.name, event.arguments, time.monotonic())
             self._args[event.id] = event.arguments
             self._phase = f"Running {event.name}"
+            if event.name == "task":
+                self.subagents.start(event.id, event.arguments)
+        elif isinstance(event, SubagentEvent):
+            self.subagents.handle(event)
+            if isinstance(event.event, Usage):
+                self.status.add_nested(event.event)
         elif isinstance(event, ToolCallFinished):
             self.status.tool_finished(event)
             self._tool_finished(event)
@@ -170,7 +181,10 @@ class TurnView:
         args = self._args.pop(event.id, {})
         shown = tool_view.target(event.name, args)
         self.recent.add_tool(event.name, shown, event.output, event.is_error, event.diff)
-        self._commit("tool", tool_view.finished(event, args, diff_shown=event.id in self._asked))
+        if event.id in self.subagents.blocks:
+            self._commit("subagent", self.subagents.finished(event))
+        else:
+            self._commit("tool", tool_view.finished(event, args, diff_shown=event.id in self._asked))
         if not self._running:
             self._phase = "Waiting for the model"
 
@@ -240,8 +254,11 @@ class TurnView:
             tail = self._answer.tail_renderable()
             if tail is not None:
                 parts.append(tail)
-        for name, args, started in self._running.values():
-            parts.append(tool_view.running_line(name, args, now - started, spinner(now)))
+        for call_id, (name, args, started) in self._running.items():
+            if call_id in self.subagents.blocks:
+                parts.append(self.subagents.running(call_id, spinner(now), now))
+            else:
+                parts.append(tool_view.running_line(name, args, now - started, spinner(now)))
         if parts:
             if self._last == "question":
                 parts.insert(0, Text(""))
