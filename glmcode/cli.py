@@ -87,7 +87,8 @@ def _exit_now(code: int) -> None:
 
 # Options of the interactive session that take a value, so the value is not read as a command.
 _VALUE_OPTIONS = frozenset(
-    {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens"}
+    {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens",
+     "--sandbox"}
 )
 
 
@@ -128,6 +129,7 @@ def build_app() -> Any:
     mode_opt = typer.Option(None, "--permission-mode", help=f"Permission mode: {', '.join(MODES)}.")
     full_auto_opt = typer.Option(False, "--full-auto", help="Same as --permission-mode full-auto.")
     add_dir_opt = typer.Option(None, "--add-dir", help="Another folder the agent may write (repeatable).")
+    sandbox_opt = typer.Option(None, "--sandbox", help="Where commands run: workspace-write, read-only or off.")
     cwd_opt = typer.Option(None, "--cd", "-C", help="Work in this folder instead of the current one.")
     max_tokens_opt = typer.Option(None, "--max-tokens", help="Output token budget per request.")
     thinking_opt = typer.Option(None, "--thinking/--no-thinking", help="Let the model reason first.")
@@ -161,6 +163,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -184,6 +187,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -208,6 +212,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -244,6 +249,7 @@ def build_app() -> Any:
         provider: str = provider_opt,
         base_url: str = base_url_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -265,6 +271,7 @@ def build_app() -> Any:
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
     ) -> None:
         """Print the effective settings and where each came from."""
@@ -302,5 +309,6 @@ def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
         "add_dirs": tuple(add_dir) if add_dir else None,
         "max_tokens": params.get("max_tokens"),
         "thinking": params.get("thinking"),
+        "sandbox": params.get("sandbox"),
     }
     return {k: v for k, v in flags.items() if v is not None}

@@ -37,6 +37,7 @@ class Workspace:
     started: SessionStarted
     env: Mapping[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
+    sandbox: str = "off"  # the commands' sandbox as the user reads it, or "off"/"unavailable"
 
 
 def open_workspace(
@@ -60,6 +61,8 @@ def open_workspace(
     from glmcode.llm.types import ClientConfig
     from glmcode.paths import config_dir
     from glmcode.permissions.policy import Policy
+    from glmcode.sandbox.choose import choose_sandbox, limits_from
+    from glmcode.sandbox.secrets import secret_paths
 
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
@@ -79,11 +82,17 @@ def open_workspace(
     # repository (importing git, running it) each take tens of milliseconds and wait on
     # different things, so they overlap.
     client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
+    extra_dirs = tuple(_resolve_dir(d, cwd) for d in settings.add_dirs)
+    # Probing bubblewrap runs it once, while the client is built on its thread.
+    choice = choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env)
     ctx = ToolContext(
         workspace=cwd,
-        extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
+        extra_dirs=extra_dirs,
+        sandbox=choice.sandbox,
+        limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
     )
-    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
+    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd,
+                    read_roots=extra_dirs, secrets=secret_paths(env), shell_sandboxed=choice.sandbox is not None)
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
@@ -104,8 +113,12 @@ def open_workspace(
         max_output=max_tokens_for(settings.model, settings.max_tokens),
     )
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
-    ws = Workspace(agent, session, settings, cwd, started, env)
+    ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state)
     _start(ws, resume)
+    if choice.notice is not None:
+        notice = Notice(choice.notice, "warning")
+        ws.session.write(notice)
+        ws.notices.append(notice)
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)
     return ws

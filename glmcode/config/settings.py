@@ -31,13 +31,19 @@ class Settings:
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     add_dirs: tuple[str, ...] = ()
+    sandbox: str = "workspace-write"
+    sandbox_network: bool = False
+    command_timeout: float = 120.0
+    command_max_output: int = 64  # MB
+    command_max_processes: int = 512
     project_root: Path
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "compact_threshold", "permission_mode")
+           "timeout", "compact_threshold", "permission_mode",
+           "sandbox", "sandbox_network", "command_timeout", "command_max_output", "command_max_processes")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -11,6 +11,7 @@ from typing import Any
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.permissions.modes import MODES
 from glmcode.permissions.rules import Rule
+from glmcode.sandbox.policy import SANDBOX_MODES
 
 
 class Invalid(ValueError):
@@ -119,4 +120,9 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,
+    "sandbox": _choice("sandbox mode", SANDBOX_MODES),
+    "sandbox_network": _boolean,
+    "command_timeout": _positive_number,
+    "command_max_output": _positive_int,
+    "command_max_processes": _positive_int,
 })

@@ -6,7 +6,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+from glmcode.sandbox.limits import Limits
+
+if TYPE_CHECKING:
+    from glmcode.sandbox.launch import Sandbox
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -70,6 +75,9 @@ class ToolContext:
     workspace: Path
     extra_dirs: tuple[Path, ...] = ()
     cancel: threading.Event = field(default_factory=threading.Event)
+    # Where run_shell's commands run: None runs them as the user, unconfined.
+    sandbox: Sandbox | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:
