@@ -37,8 +37,7 @@ def choose_sandbox(
             f"Commands cannot be sandboxed: {found.reason}. Until they can, every shell command "
             "that does more than read asks first, except in full-auto mode (see docs/sandbox.md)."))
     policy = build_policy(mode, network, workspace, extra_dirs, env)
-    sandbox = Sandbox(policy, found.tool, found.path)
-    return Choice(sandbox, sandbox.describe())
+    return Choice(Sandbox(policy, found.tool, found.path), mode + ("+network" if network else ""))
 
 
 def limits_from(timeout: float, max_output_mb: int, max_processes: int) -> Limits:

@@ -10,7 +10,8 @@ _NETWORK = ("Network is unreachable", "Temporary failure in name resolution",
             "Could not resolve host", "Name or service not known", "getaddrinfo failed",
             "No address associated with hostname", "Failed to establish a new connection",
             "nodename nor servname provided", "Could not resolve hostname",
-            "Network unreachable", "Connection refused")
+            "Network unreachable", "Connection refused",
+            "(from versions: none)")  # pip, when its index cannot be reached
 _FORK = ("fork: Resource temporarily unavailable", "fork: retry: Resource temporarily unavailable",
          "Cannot fork", "BlockingIOError: [Errno 11]", "can't fork")
 

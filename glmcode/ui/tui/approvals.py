@@ -57,6 +57,8 @@ def question(request: ApprovalRequest) -> RenderableType:
 
 def choices(request: ApprovalRequest) -> dict[str, str]:
     """The answer keys this request offers: no project rule when no rule could allow it."""
+    if request.once:
+        return {k: v for k, v in CHOICES.items() if v in ("yes", "no")}
     if request.suggested_rule is None:
         return {k: v for k, v in CHOICES.items() if v != "always_rule"}
     return CHOICES
@@ -67,8 +69,10 @@ def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
     text = [
         ("class:key", "y"), ("", " yes  "),
         ("class:key", "n"), ("", " no  "),
-        ("class:key", "a"), ("", f" always {request.tool} this session  "),
     ]
+    if request.once:
+        return text + [("class:dim", "› ")]
+    text += [("class:key", "a"), ("", f" always {request.tool} this session  ")]
     if rule is not None:
         text += [("class:key", "p"), ("", f" always {rule} in this project ")]
     return text + [("class:dim", "› ")]
@@ -193,7 +197,8 @@ class LineApprover:
         self.console.print(question(request))
         while True:
             project = f" [p] always {request.suggested_rule}" if request.suggested_rule else ""
-            line = self.read_line(f"Allow? [y]es [n]o [a]lways {request.tool}{project}: ")
+            always = "" if request.once else f" [a]lways {request.tool}{project}"
+            line = self.read_line(f"Allow? [y]es [n]o{always}: ")
             if line is None:
                 return ApprovalAnswer("no", "")
             decision = choices(request).get(line.strip()[:1].lower())

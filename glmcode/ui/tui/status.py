@@ -26,6 +26,7 @@ class SessionStatus:
     cached_tokens: int = 0
     cost_usd: float = 0.0
     requests: int = 0
+    sandbox: str = ""  # where commands run: "workspace-write", "off", "unavailable", ...
 
     def add(self, usage: Usage) -> None:
         self.last_prompt_tokens = usage.prompt_tokens
@@ -55,6 +56,7 @@ class SessionStatus:
         return [
             ("model", self.model),
             ("mode", self.mode),
+            *([("sandbox", f"sandbox {self.sandbox}")] if self.sandbox else []),
             ("context", f"ctx {self.context_percent:.0f}%"),
             ("tokens", f"{tokens(self.prompt_tokens)} in · {tokens(self.completion_tokens)} out"),
             ("cache", f"{self.cached_percent:.0f}% cached"),
