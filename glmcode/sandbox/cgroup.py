@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,24 +61,31 @@ class PidsCgroup:
         procs = str(self.path / "cgroup.procs")
         return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs, *argv]
 
-    def remove(self, grace: float = 1.0) -> None:
-        """Kills whatever is left inside, then removes the cgroup."""
-        give_up = time.monotonic() + grace
-        while True:
-            for pid in self._pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+    def remove(self) -> None:
+        """Removes the cgroup. Right after the command ends its last processes may still be
+        on their way out, and the folder cannot go yet; a thread then finishes the job, so
+        the command's result does not wait for the kernel's tidying."""
+        if not self._try_remove():
+            threading.Thread(target=self._remove_soon, daemon=True).start()
+
+    def _try_remove(self) -> bool:
+        for pid in self._pids():
             try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                if time.monotonic() >= give_up:
-                    return
-                time.sleep(0.01)  # the killed processes are still being torn down
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.path.rmdir()
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return True
+
+    def _remove_soon(self, grace: float = 2.0) -> None:
+        give_up = time.monotonic() + grace
+        while not self._try_remove() and time.monotonic() < give_up:
+            time.sleep(0.01)
 
     def _pids(self) -> list[int]:
         try:
