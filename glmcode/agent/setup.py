@@ -83,8 +83,12 @@ def open_workspace(
     # different things, so they overlap.
     client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
     extra_dirs = tuple(_resolve_dir(d, cwd) for d in settings.add_dirs)
-    # Probing bubblewrap runs it once, while the client is built on its thread.
-    choice = choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env)
+    # Probing bubblewrap runs it once; that too overlaps with the rest.
+    probe = _Background(lambda: choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env))
+    system_prompt = build_system_prompt(
+        cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
+    )
+    choice = probe.result()
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=extra_dirs,
@@ -94,9 +98,6 @@ def open_workspace(
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd,
                     read_roots=extra_dirs, secrets=secret_paths(env), shell_sandboxed=choice.sandbox is not None)
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
-    system_prompt = build_system_prompt(
-        cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
-    )
     client = client_build.result()
     messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)

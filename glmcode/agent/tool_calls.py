@@ -186,7 +186,7 @@ class ToolRunner:
         """Asks whether to run a command the sandbox refused once more, outside it; returns
         the result to keep (the first one when the user says no)."""
         assert p.tool is not None and self.approver is not None and result.data is not None
-        reason = (f"the sandbox refused it: {result.data['sandbox_refusal']}; run it once "
+        reason = (f"the sandbox stopped it: {result.data['sandbox_refusal']}; run it once "
                   "outside the sandbox, with your full rights?")
         preview = self._preview(p.tool, p.args)
         yield ApprovalNeeded(p.call.id, p.tool.name, reason, preview)
