@@ -15,7 +15,8 @@ from glmcode.config.trust import trust_project
 from glmcode.sandbox.bwrap import bwrap_argv
 from glmcode.sandbox.choose import choose_sandbox, limits_from
 from glmcode.sandbox.detect import detect
-from glmcode.sandbox.limits import MB, with_nproc
+from glmcode.sandbox.limits import MB, Limits, with_nproc
+from glmcode.tools.base import ToolContext
 from glmcode.sandbox.policy import build_policy
 from glmcode.sandbox.refusals import sandbox_refusal
 from glmcode.sandbox.seatbelt import seatbelt_profile
@@ -168,3 +169,44 @@ def test_the_process_limit_outside_the_sandbox_starts_from_what_the_user_runs() 
     else:
         limit = int(argv[1].split("=")[1]) if argv[0].endswith("prlimit") else int(argv[4])
         assert limit > 10
+
+
+def test_a_bwrap_that_fails_at_run_time_says_the_command_did_not_run(tmp_path: Path) -> None:
+    from glmcode.sandbox.launch import Sandbox
+    from tests.sandbox_support import shell
+
+    broken = tmp_path / "bwrap"
+    broken.write_text("#!/bin/sh\necho 'bwrap: Creating new namespace failed: Operation not permitted' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    ctx = ToolContext(tmp_path, sandbox=Sandbox(build_policy("workspace-write", False, tmp_path), "bwrap", str(broken)))
+    result = shell(ctx, "touch made")
+    assert result.is_error and not (tmp_path / "made").exists()
+    assert "The sandbox could not start (bwrap: Creating new namespace failed" in result.for_model
+    assert result.data is not None and result.data["sandbox_refusal"].startswith("it could not start")
+
+
+def test_limits_bind_unsandboxed_commands_too(tmp_path: Path) -> None:
+    from tests.sandbox_support import shell
+
+    ctx = ToolContext(tmp_path, limits=Limits(max_output=MB, max_processes=30, timeout=20))
+    endless = shell(ctx, "yes")
+    assert endless.is_error and "printed more than 1 MB" in endless.output
+    forks = shell(ctx, """python3 -c '
+import os, time
+n = 0
+for _ in range(100):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    n += 1
+print("forked", n, flush=True)
+os.killpg(0, 9)
+'""")
+    forked = int(forks.output.split("forked ", 1)[1].split()[0])
+    if os.geteuid() == 0 and forked == 100:
+        pytest.skip("root, and no pids cgroup can be made here: root's commands have no process limit")
+    assert forked < 30

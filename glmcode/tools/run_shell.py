@@ -145,6 +145,10 @@ def _sandbox_note(outcome: Outcome, ctx: ToolContext, notes: list[str]) -> str |
         )
     if ctx.sandbox is None:
         return None
+    if outcome.exit_code == 1 and outcome.stderr.startswith("bwrap: "):
+        first = outcome.stderr.splitlines()[0]
+        notes.append(f"The sandbox could not start ({first}); the command did not run.")
+        return f"it could not start ({first})"
     reason = sandbox_refusal(said, ctx.sandbox.policy)
     if reason is not None:
         notes.append(f"The sandbox may have caused this failure: {reason}.")
