@@ -91,7 +91,8 @@ def _exit_now(code: int) -> None:
 
 # Options of the interactive session that take a value, so the value is not read as a command.
 _VALUE_OPTIONS = frozenset(
-    {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens"}
+    {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens",
+     "--sandbox"}
 )
 
 
@@ -132,6 +133,7 @@ def build_app() -> Any:
     mode_opt = typer.Option(None, "--permission-mode", help=f"Permission mode: {', '.join(MODES)}.")
     full_auto_opt = typer.Option(False, "--full-auto", help="Same as --permission-mode full-auto.")
     add_dir_opt = typer.Option(None, "--add-dir", help="Another folder the agent may write (repeatable).")
+    sandbox_opt = typer.Option(None, "--sandbox", help="Where commands run: workspace-write, read-only or off.")
     cwd_opt = typer.Option(None, "--cd", "-C", help="Work in this folder instead of the current one.")
     max_tokens_opt = typer.Option(None, "--max-tokens", help="Output token budget per request.")
     thinking_opt = typer.Option(None, "--thinking/--no-thinking", help="Let the model reason first.")
@@ -171,6 +173,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -196,6 +199,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -221,6 +225,7 @@ def build_app() -> Any:
         permission_mode: str = mode_opt,
         full_auto: bool = full_auto_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -259,6 +264,7 @@ def build_app() -> Any:
         provider: str = provider_opt,
         base_url: str = base_url_opt,
         add_dir: list[str] = add_dir_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
@@ -299,6 +305,7 @@ def build_app() -> Any:
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
+        sandbox: str = sandbox_opt,
         cd: str = cwd_opt,
     ) -> None:
         """Print the effective settings and where each came from."""
@@ -347,5 +354,6 @@ def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
         "max_tokens": params.get("max_tokens"),
         "thinking": params.get("thinking"),
         "web": False if params.get("no_web") else None,
+        "sandbox": params.get("sandbox"),
     }
     return {k: v for k, v in flags.items() if v is not None}

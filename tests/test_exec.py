@@ -131,7 +131,8 @@ def test_shell_is_refused_in_exec_by_default_and_the_user_is_told_how_to_allow(f
         {"tool_calls": [{"name": "run_shell", "arguments": {"command": "touch made-by-shell"}}]},
         {"content": "I could not run it."},
     ])
-    proc = run_glmcode(["exec", "make a file"], tmp_path, _env(fake))
+    # Without the sandbox; with it, auto-edit runs the command (tests/test_sandbox_exec.py).
+    proc = run_glmcode(["exec", "--sandbox", "off", "make a file"], tmp_path, _env(fake))
     assert proc.returncode == 0, proc.stderr
     assert not (tmp_path / "made-by-shell").exists()
     tool_msg = fake.requests[1].body["messages"][-1]

@@ -62,7 +62,8 @@ def test_a_session_killed_mid_turn_continues_with_continue(fake_glm, project: Pa
     shell = {"tool_calls": [{"name": "run_shell", "id": "call_1",
                              "arguments": {"command": "echo $$ > pid.txt; sleep 60"}}]}
     first = fake_glm([shell])
-    term = _term(terms, ["--full-auto"], project, first.base_url)
+    # Unsandboxed, so that $$ is a pid of this machine (a sandboxed command dies with glmcode).
+    term = _term(terms, ["--full-auto", "--sandbox", "off"], project, first.base_url)
     _ready(term)
     term.send("run the slow thing\r")
     _wait_for(lambda: (project / "pid.txt").exists() and (project / "pid.txt").read_text().strip() != "", "the command")

@@ -140,7 +140,9 @@ def test_ctrl_c_mid_stream_keeps_the_partial_answer_and_the_session_goes_on(sess
 
 def test_ctrl_c_stops_a_running_command_and_the_session_goes_on(session) -> None:
     shell = {"tool_calls": [{"name": "run_shell", "arguments": {"command": "echo $$ > pid.txt; sleep 60"}}]}
-    term, fake, project = session([shell, {"content": "Stopped, then resumed."}], args=["--full-auto"])
+    # Unsandboxed, so that $$ is a pid of this machine (tests/test_sandbox_escape.py kills a
+    # sandboxed command).
+    term, fake, project = session([shell, {"content": "Stopped, then resumed."}], args=["--full-auto", "--sandbox", "off"])
     term.send("wait a minute\r")
     term.wait("Running run_shell")
     term.send("\x03")

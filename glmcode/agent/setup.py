@@ -41,6 +41,7 @@ class Workspace:
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
     hooks: HookConfig = field(default_factory=HookConfig)
     subagents: AgentCatalog | None = None  # the agents `task` can start
+    sandbox: str = "off"  # the commands' sandbox as the user reads it, or "off"/"unavailable"
 
 
 def open_workspace(
@@ -67,6 +68,8 @@ def open_workspace(
     from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.permissions.policy import Policy
+    from glmcode.sandbox.choose import choose_sandbox, limits_from
+    from glmcode.sandbox.secrets import secret_paths
     from glmcode.web.access import web_access
 
     env = os.environ if env is None else env
@@ -90,17 +93,24 @@ def open_workspace(
     # repository (importing git, running it) each take tens of milliseconds and wait on
     # different things, so they overlap.
     client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
-    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
+    extra_dirs = tuple(_resolve_dir(d, cwd) for d in settings.add_dirs)
+    # Probing bubblewrap runs it once; that too overlaps with the rest.
+    probe = _Background(lambda: choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env))
+    system_prompt = build_system_prompt(
+        cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
+    )
+    choice = probe.result()
+    policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd,
+                    read_roots=extra_dirs, secrets=secret_paths(env), shell_sandboxed=choice.sandbox is not None)
     ctx = ToolContext(
         workspace=cwd,
-        extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
+        extra_dirs=extra_dirs,
+        sandbox=choice.sandbox,
+        limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
         web=web_access(settings, policy) if settings.web else None,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     runner.relay_limit = settings.max_subagents
-    system_prompt = build_system_prompt(
-        cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
-    )
     client = client_build.result()
     if spawner is not None:
         spawner.bind(runner, system_prompt, _client_for(client, config, frozenset(registry.names)))
@@ -119,8 +129,12 @@ def open_workspace(
         max_output=max_tokens_for(settings.model, settings.max_tokens),
     )
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
-    ws = Workspace(agent, session, settings, cwd, started, env)
+    ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state)
     _start(ws, resume)
+    if choice.notice is not None:
+        notice = Notice(choice.notice, "warning")
+        ws.session.write(notice)
+        ws.notices.append(notice)
     attach_hooks(ws, load_hooks(settings.project_root, env) if hooks is None else hooks, resumed=resume is not None)
     if spawner is not None:
         ws.subagents = spawner.catalog

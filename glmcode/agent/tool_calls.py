@@ -32,6 +32,7 @@ class ApprovalRequest:
     preview: str
     reason: str
     suggested_rule: str | None  # None: no rule could allow this call
+    once: bool = False  # only yes or no: the question is about this one run
 
 
 @dataclass(frozen=True)
@@ -213,12 +214,33 @@ class ToolRunner:
                 return
             started = time.monotonic()
         result = run_tool(tool, p.args, self.ctx)
+        if self._sandbox_refused(tool, result):
+            result = yield from self._offer_outside_sandbox(p, result)
         duration = time.monotonic() - started
         if self.hooks is not None:
             from glmcode.agent.hooked import after_call
 
             result = yield from after_call(self.hooks, tool.name, p.args, result)
         yield self._finish(p.call, result, duration, results)
+
+    def _sandbox_refused(self, tool: Tool, result: ToolResult) -> bool:
+        return (self.approver is not None and self.ctx.sandbox is not None and tool.kind == "shell"
+                and bool(result.data and result.data.get("sandbox_refusal")))
+
+    def _offer_outside_sandbox(self, p: Prepared, result: ToolResult) -> Iterator[Event]:
+        """Asks whether to run a command the sandbox refused once more, outside it; returns
+        the result to keep (the first one when the user says no)."""
+        assert p.tool is not None and self.approver is not None and result.data is not None
+        reason = (f"the sandbox stopped it: {result.data['sandbox_refusal']}; run it once "
+                  "outside the sandbox, with your full rights?")
+        preview = self._preview(p.tool, p.args)
+        yield ApprovalNeeded(p.call.id, p.tool.name, reason, preview)
+        answer = self.approver(
+            ApprovalRequest(p.call.id, p.tool.name, p.tool.kind, p.args, preview, reason, None, once=True)
+        )
+        if answer.decision not in ("yes", "always", "always_rule"):
+            return result
+        return run_tool(p.tool, p.args, replace(self.ctx, sandbox=None))
 
     def _ask(self, p: Prepared, reason: str) -> Iterator[Event]:
         """Yields the approval events; returns None when approved, else the refusal text."""

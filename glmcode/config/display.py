@@ -24,7 +24,7 @@ def _shown(name: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, tuple):
         return ", ".join(value) if value else "(none)"
-    if isinstance(value, float) and value.is_integer() and name == "timeout":
+    if isinstance(value, float) and value.is_integer() and name in ("timeout", "command_timeout"):
         return str(int(value))
     return str(value)
 

@@ -22,6 +22,10 @@ from glmcode.config.values import VALIDATORS, Invalid
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import find_project_root, home_dir, project_config_file, user_config_file
 from glmcode.permissions.modes import mode_strictness
+from glmcode.sandbox.policy import sandbox_strictness
+
+# Limits a project file may lower, but raise only once trusted.
+_LIMITS = ("command_timeout", "command_max_output", "command_max_processes")
 
 # Variables and the setting each gives; where two name one setting, the first set wins.
 ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -30,6 +34,7 @@ ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("GLMCODE_MODEL",), "model"),
     (("GLMCODE_PROVIDER",), "provider"),
     (("GLMCODE_PERMISSION_MODE",), "permission_mode"),
+    (("GLMCODE_SANDBOX",), "sandbox"),
 )
 # Flags named like the option a person types, where that differs from the field name.
 FLAG_NAMES: Mapping[str, str] = MappingProxyType({"add_dirs": "--add-dir", "web": "--no-web"})
@@ -107,6 +112,9 @@ def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[
                 name == "permission_mode"
                 and mode_strictness(value) < mode_strictness(builder.values["permission_mode"])
             )
+            or (name == "sandbox" and sandbox_strictness(value) < sandbox_strictness(builder.values["sandbox"]))
+            or (name == "sandbox_network" and value and not builder.values["sandbox_network"])
+            or (name in _LIMITS and value > builder.values[name])
         )
         if widening and not trusted_now():
             builder.warnings.append(_untrusted_warning(name, value, hint))
@@ -123,6 +131,9 @@ def _untrusted_warning(name: str, value: Any, hint: str) -> str:
         return f"project config asks to add writable folders {', '.join(value)}; {hint}"
     if name == "web":
         return f"project config turns the web tools on; {hint}"
+    if name in ("sandbox", "sandbox_network", *_LIMITS):
+        shown = "true" if value is True else value
+        return f"project config asks for {name} = {shown}, looser than yours; {hint}"
     # The API key goes wherever base_url points, so a repository may not choose it alone.
     return f"project config sets base_url {value}; {hint}"
 

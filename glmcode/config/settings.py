@@ -36,6 +36,11 @@ class Settings:
     add_dirs: tuple[str, ...] = ()
     web: bool = True
     web_fetch_model: str = "glm-4.5-air"
+    sandbox: str = "workspace-write"
+    sandbox_network: bool = False
+    command_timeout: float = 120.0
+    command_max_output: int = 64  # MB
+    command_max_processes: int = 512
     project_root: Path
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
@@ -43,7 +48,8 @@ class Settings:
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
            "timeout", "compact_threshold", "permission_mode", "notify", "web", "web_fetch_model",
-           "max_subagents", "subagent_max_turns")
+           "max_subagents", "subagent_max_turns",
+           "sandbox", "sandbox_network", "command_timeout", "command_max_output", "command_max_processes")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -11,6 +11,7 @@ from typing import Any
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.permissions.modes import MODES
 from glmcode.permissions.rules import Rule
+from glmcode.sandbox.policy import SANDBOX_MODES
 
 
 class Invalid(ValueError):
@@ -124,4 +125,9 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "web_fetch_model": _text,
     "max_subagents": _positive_int,
     "subagent_max_turns": _positive_int,
+    "sandbox": _choice("sandbox mode", SANDBOX_MODES),
+    "sandbox_network": _boolean,
+    "command_timeout": _positive_number,
+    "command_max_output": _positive_int,
+    "command_max_processes": _positive_int,
 })

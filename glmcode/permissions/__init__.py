@@ -11,5 +11,6 @@ The package's modules, each imported by name where it is used:
 - `rules`: `tool` and `tool:pattern` rules and how they match.
 - `shell`: reading a shell command into its simple commands, and every part a deny rule checks.
 - `readers`: which commands only read, and may run unasked.
+- `reads`: reads outside the workspace, and the folders that hold credentials.
 - `policy`: the decision itself, and the rule an "always" answer adds.
 """

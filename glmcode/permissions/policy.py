@@ -10,6 +10,7 @@ from typing import Any
 
 from glmcode.permissions.modes import KINDS, Verdict, check_mode
 from glmcode.permissions.readers import is_read_only_command, segment_reads
+from glmcode.permissions.reads import outside_read
 from glmcode.permissions.rules import Rule, names_host
 from glmcode.permissions.shell import deny_candidates, parse_shell
 from glmcode.permissions.targets import SHELL_TOOL, WEB_TOOL, call_host, call_paths
@@ -20,7 +21,9 @@ PROTECTED_FOLDERS = frozenset({".git", ".glmcode"})
 
 class Policy:
     """Decides each call. `workspace`, when given, lets path rules written relative to the
-    project (`src/**`) match absolute paths inside it."""
+    project (`src/**`) match absolute paths inside it, and makes reads outside it and
+    `read_roots` ask; `secrets` are refused to the read tools unless a rule names them.
+    `shell_sandboxed`: commands run in the sandbox, so auto-edit runs them unasked."""
 
     def __init__(
         self,
@@ -29,12 +32,18 @@ class Policy:
         deny: Sequence[str] = (),
         *,
         workspace: Path | None = None,
+        read_roots: Sequence[Path] = (),
+        secrets: Sequence[Path] = (),
+        shell_sandboxed: bool = False,
     ) -> None:
         self._mode = check_mode(mode)
         self._allow = [Rule.parse(r) for r in allow]
         self._deny = [Rule.parse(r) for r in deny]
         self._session: list[Rule] = []
         self._workspace = workspace.resolve() if workspace is not None else None
+        self._read_roots = tuple(p.resolve() for p in (*([workspace] if workspace else []), *read_roots))
+        self._secrets = tuple(secrets)
+        self.shell_sandboxed = shell_sandboxed
 
     @property
     def mode(self) -> str:
@@ -62,6 +71,13 @@ class Policy:
         denied = self._denying_rule(tool_name, args)
         if denied is not None:
             return Verdict("deny", f"{tool_name} is refused by the deny rule '{denied}'")
+        if kind == "read" and self._workspace is not None:
+            rules = [*self._allow, *self._session]
+            paths = [Path(self._path_forms(p)[-1]) for p in call_paths(tool_name, args)]
+            resolved = [p if p.is_absolute() else self._workspace / p for p in paths]
+            outside = outside_read(tool_name, self._mode, resolved, self._read_roots, self._secrets, rules)
+            if outside is not None:
+                return outside
         if kind == "edit" and self._mode in ("ask", "auto-edit"):
             protected = self._protected_path(tool_name, args)
             if protected is not None:
@@ -103,6 +119,8 @@ class Policy:
         if mode == "read-only":
             return Verdict("deny", f"{tool_name} is refused in read-only mode: only commands "
                            "that just read (ls, cat, grep, git status, ...) may run")
+        if mode == "auto-edit" and self.shell_sandboxed:
+            return Verdict("allow", f"{tool_name} runs inside the sandbox; allowed in auto-edit mode")
         return Verdict("ask", f"{tool_name} needs approval in {mode} mode")
 
     def _protected_path(self, tool_name: str, args: Mapping[str, Any]) -> str | None:

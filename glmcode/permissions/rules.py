@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -95,6 +96,8 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 def _path_matches(pattern: str, path: str) -> bool:
     pattern = pattern.removeprefix("./")
+    if pattern == "~" or pattern.startswith("~/"):
+        pattern = os.path.expanduser(pattern)
     if pattern.endswith("/"):
         pattern += "**"
     regex = _glob_regex(pattern)

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from glmcode.sandbox.limits import Limits
+
 if TYPE_CHECKING:
+    from glmcode.sandbox.launch import Sandbox
     from glmcode.tools.relay import Relay
     from glmcode.web.access import WebAccess
 
@@ -91,6 +94,9 @@ class ToolContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     web: WebAccess | None = None
     editor: EditorFiles | None = None
+    # Where run_shell's commands run: None runs them as the user, unconfined.
+    sandbox: Sandbox | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:

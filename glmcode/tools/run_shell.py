@@ -1,5 +1,6 @@
-"""The run_shell tool: a bash command in the workspace, in its own process group so that
-a timeout, a cancel or Ctrl-C can kill everything it started (see `processes`)."""
+"""The run_shell tool: a bash command in the workspace, in the sandbox when there is one
+(`glmcode.sandbox`), in its own process group so that a timeout, a cancel or Ctrl-C can kill
+everything it started (see `processes`), under limits on time, output and processes."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ import os
 import selectors
 import shutil
 import subprocess
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glmcode.sandbox.launch import launch
+from glmcode.sandbox.limits import MB
+from glmcode.sandbox.refusals import process_limit_hit, sandbox_refusal
 from glmcode.tools import processes
 from glmcode.tools.base import Param, Tool, ToolContext, ToolError, ToolResult, description_beside
 from glmcode.tools.truncate import MAX_CHARS, head_tail
 
-DEFAULT_TIMEOUT = 120.0
-MAX_TIMEOUT = 600.0
 # After the shell exits, how long to keep reading from background processes that still hold
 # its output pipes before returning without them.
 DRAIN_GRACE = 0.5
@@ -38,8 +41,10 @@ class Capture:
     tail: deque[bytes] = field(default_factory=deque)
     tail_size: int = 0
     dropped: int = 0
+    total: int = 0
 
     def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
         room = self.keep - len(self.head)
         if room > 0:
             self.head += chunk[:room]
@@ -69,26 +74,33 @@ class Outcome:
     timed_out: bool = False
     cancelled: bool = False
     detached: bool = False
+    output_limited: bool = False
 
 
 def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     command = args["command"]
     if not command.strip():
         raise ToolError("run_shell: command is empty")
-    timeout = float(args["timeout"]) if args["timeout"] is not None else DEFAULT_TIMEOUT
+    limits = ctx.limits
+    timeout = float(args["timeout"]) if args["timeout"] is not None else limits.timeout
     if timeout <= 0:
         raise ToolError("run_shell: timeout must be more than 0 seconds")
     notes = []
-    if timeout > MAX_TIMEOUT:
+    if timeout > limits.max_timeout:
         notes.append(
-            f"The timeout of {timeout:g} s is over the {MAX_TIMEOUT:g} s maximum; "
-            f"{MAX_TIMEOUT:g} s was used."
+            f"The timeout of {timeout:g} s is over the {limits.max_timeout:g} s maximum; "
+            f"{limits.max_timeout:g} s was used."
         )
-        timeout = MAX_TIMEOUT
+        timeout = limits.max_timeout
     if not ctx.workspace.is_dir():
         raise ToolError(f"run_shell: the workspace {ctx.workspace} is not a folder")
     outcome = execute(command, ctx.workspace, timeout, ctx)
-    if outcome.timed_out:
+    if outcome.output_limited:
+        notes.append(
+            f"Command stopped: it printed more than {limits.max_output // MB} MB "
+            "(the output limit); the process group was killed."
+        )
+    elif outcome.timed_out:
         notes.append(f"Command timed out after {timeout:g} s; the process group was killed.")
     elif outcome.cancelled:
         notes.append("Command cancelled; the process group was killed.")
@@ -99,6 +111,8 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             "Processes started in the background still hold the output; what they print "
             "from now on is not shown."
         )
+    failed = outcome.exit_code != 0 or outcome.timed_out or outcome.cancelled or outcome.output_limited
+    refusal = _sandbox_note(outcome, ctx, notes) if failed else None
     budget = MAX_CHARS // max(1, bool(outcome.stdout) + bool(outcome.stderr))
     output = _render(notes, outcome.stdout, outcome.stderr)
     for_model = _render(
@@ -108,14 +122,37 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     )
     return ToolResult(
         output=output,
-        is_error=outcome.exit_code != 0 or outcome.timed_out or outcome.cancelled,
+        is_error=failed,
         model_output=None if for_model == output else for_model,
         data={
             "exit_code": outcome.exit_code,
             "timed_out": outcome.timed_out,
             "duration": round(outcome.duration, 3),
+            **({"sandbox": ctx.sandbox.policy.mode} if ctx.sandbox is not None else {}),
+            **({"sandbox_refusal": refusal} if refusal else {}),
         },
     )
+
+
+def _sandbox_note(outcome: Outcome, ctx: ToolContext, notes: list[str]) -> str | None:
+    """Says when a failure looks like the sandbox's or the process limit's doing; returns the
+    sandbox's reason, for the offer to run the command outside it."""
+    said = outcome.stderr + "\n" + outcome.stdout
+    if process_limit_hit(said):
+        notes.append(
+            f"Processes were refused: the command reached the limit of "
+            f"{ctx.limits.max_processes} processes at once."
+        )
+    if ctx.sandbox is None:
+        return None
+    if outcome.exit_code == 1 and outcome.stderr.startswith("bwrap: "):
+        first = outcome.stderr.splitlines()[0]
+        notes.append(f"The sandbox could not start ({first}); the command did not run.")
+        return f"it could not start ({first})"
+    reason = sandbox_refusal(said, ctx.sandbox.policy)
+    if reason is not None:
+        notes.append(f"The sandbox may have caused this failure: {reason}.")
+    return reason
 
 
 def _render(notes: list[str], stdout: str, stderr: str) -> str:
@@ -133,24 +170,31 @@ def execute(command: str, cwd: Path, timeout: float, ctx: ToolContext) -> Outcom
     """Runs `command` and waits for it, killing its process group on timeout, on
     `ctx.cancel` or on KeyboardInterrupt (re-raised once the group is gone)."""
     started = time.monotonic()
+    run = launch([*_shell(), command], cwd, ctx.sandbox, ctx.limits)
     try:
-        proc = processes.start(
-            [*_shell(), command], cwd, env=PAGER_OFF, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except OSError as exc:
-        raise ToolError(f"run_shell: could not start the shell: {exc}") from exc
-    # From here on a Ctrl-C, wherever it lands, takes the command's group with it.
-    try:
-        return _collect(proc, timeout, ctx, started)
-    except KeyboardInterrupt:
-        processes.kill_group(proc)
-        raise
+        try:
+            proc = processes.start(
+                run.argv, cwd, env=PAGER_OFF, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            raise ToolError(f"run_shell: could not start the shell: {exc}") from exc
+        # From here on a Ctrl-C, wherever it lands, takes the command's group with it.
+        try:
+            return _collect(proc, timeout, ctx, started)
+        except KeyboardInterrupt:
+            processes.kill_group(proc)
+            raise
+    finally:
+        run.finish()
 
 
 def _collect(proc: subprocess.Popen[bytes], timeout: float, ctx: ToolContext, started: float) -> Outcome:
     """Reads the output while waiting; kills the group on timeout or cancel."""
     out, err = Capture(), Capture()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}  # type: ignore[union-attr]
+    too_much = threading.Event()
+    # The output limit ends the wait as a cancel would; the two are told apart afterwards.
+    stop = _Either(ctx.cancel, too_much)
     try:
         with selectors.DefaultSelector() as sel:
             for fd in streams:
@@ -160,6 +204,8 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, ctx: ToolContext, st
             def read_while_waiting(seconds: float) -> None:
                 if sel.get_map():
                     _read_ready(sel, streams, seconds)
+                    if out.total + err.total > ctx.limits.max_output:
+                        too_much.set()
                 else:
                     try:
                         proc.wait(timeout=seconds)
@@ -167,7 +213,9 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, ctx: ToolContext, st
                         pass
 
             try:
-                ending = processes.wait(proc, timeout, cancel=ctx.cancel, idle=read_while_waiting)
+                ending = processes.wait(proc, timeout, cancel=stop, idle=read_while_waiting)  # type: ignore[arg-type]
+                if ending == "cancelled" and too_much.is_set() and not ctx.cancel.is_set():
+                    ending = "output_limited"
                 if ending == "exited":
                     ending = _drain(sel, streams)
                 else:
@@ -185,7 +233,19 @@ def _collect(proc: subprocess.Popen[bytes], timeout: float, ctx: ToolContext, st
         timed_out=ending == "timed_out",
         cancelled=ending == "cancelled",
         detached=ending == "detached",
+        output_limited=ending == "output_limited",
     )
+
+
+@dataclass(frozen=True)
+class _Either:
+    """Set when either event is: what `processes.wait` looks at as its cancel flag."""
+
+    first: threading.Event
+    second: threading.Event
+
+    def is_set(self) -> bool:
+        return self.first.is_set() or self.second.is_set()
 
 
 def _drain(sel: selectors.BaseSelector, streams: dict[int, Capture]) -> str:

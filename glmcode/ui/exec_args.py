@@ -27,6 +27,7 @@ _VALUE = {
     "--output-schema": "output_schema",
     "--schema-retries": "schema_retries",
     "--output-last-message": "output_last_message",
+    "--sandbox": "sandbox",
 }
 _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
@@ -46,6 +47,7 @@ def defaults() -> dict[str, Any]:
         "full_auto": False, "add_dir": [], "cd": None, "max_tokens": None, "thinking": None,
         "output_schema": None, "json_answer": False, "schema_retries": None, "output_last_message": None,
         "no_web": False,
+        "sandbox": None,
     }
 
 

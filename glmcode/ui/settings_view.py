@@ -26,11 +26,23 @@ def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
     out = sys.stdout
     for key, value, source in rows:
         out.write(f"{key.ljust(width)}  {value.ljust(value_width)}  ({source})\n")
-    out.write(f"\nuser config:    {user_config_file(os.environ)}\n")
+    out.write(f"\nsandbox:        {_sandbox_in_force(settings, cwd)}\n")
+    out.write(f"user config:    {user_config_file(os.environ)}\n")
     out.write(f"project config: {project_config_file(settings.project_root)}\n")
     for warning in getattr(settings, "warnings", ()):
         out.write(f"note: {warning}\n")
     return 0
+
+
+def _sandbox_in_force(settings: Any, cwd: Path) -> str:
+    from glmcode.sandbox.choose import choose_sandbox
+
+    choice = choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, (), os.environ)
+    if choice.sandbox is not None:
+        return choice.sandbox.describe()
+    if choice.notice is not None:
+        return f"none: {choice.notice}"
+    return "off: commands run with your full rights"
 
 
 def trust_command(path: str | None) -> int:

@@ -81,7 +81,7 @@ class Session:
         self.console = console
         self.terminal = terminal
         self.approver = approver
-        self.status: SessionStatus = SessionStatus(ws.settings.model, self.mode, ws.agent.context_window)
+        self.status: SessionStatus = SessionStatus(ws.settings.model, self.mode, ws.agent.context_window, sandbox=ws.sandbox)
         self.recent: Recent = Recent()
         self.commands: SlashCommands = SlashCommands(self)
         self.done = False
@@ -193,9 +193,10 @@ class Session:
         """Sends a message to the agent and shows the run until it ends."""
         from glmcode.agent.loop import drive
         from glmcode.text import count
-        from glmcode.ui.tui.mentions import expand_mentions
+        from glmcode.ui.tui.mentions import expand_mentions, policy_check
 
-        expanded = expand_mentions(text.strip("\n"), self.cwd)
+        self.approver.view = None  # a question about a mention comes before the turn's view
+        expanded = expand_mentions(text.strip("\n"), self.cwd, policy_check(self.agent.runner.policy, self.approver))
         for item in expanded.attached:
             what = count(item.lines, "entry", "entries") if item.folder else count(item.lines, "line")
             cut = ", cut to fit" if item.truncated else ""

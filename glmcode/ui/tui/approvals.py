@@ -60,6 +60,8 @@ def question(request: ApprovalRequest) -> RenderableType:
 
 def choices(request: ApprovalRequest) -> dict[str, str]:
     """The answer keys this request offers: no project rule when no rule could allow it."""
+    if request.once:
+        return {k: v for k, v in CHOICES.items() if v in ("yes", "no")}
     offered = WEB_CHOICES if request.kind == "web" else CHOICES
     if request.suggested_rule is None:
         return {k: v for k, v in offered.items() if v not in ("always_rule", DOMAIN)}
@@ -69,6 +71,8 @@ def choices(request: ApprovalRequest) -> dict[str, str]:
 def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
     rule = request.suggested_rule
     text = [("class:key", "y"), ("", " yes  "), ("class:key", "n"), ("", " no  ")]
+    if request.once:
+        return text + [("class:dim", "› ")]
     if rule is not None and request.kind == "web":
         text += [("class:key", "d"), ("", " always this domain  ")]
     text += [("class:key", "a"), ("", f" always {request.tool} this session  ")]
@@ -199,7 +203,8 @@ class LineApprover:
         while True:
             project = f" [p] always {request.suggested_rule}" if request.suggested_rule else ""
             domain = " [d] always this domain" if request.suggested_rule and request.kind == "web" else ""
-            line = self.read_line(f"Allow? [y]es [n]o{domain} [a]lways {request.tool}{project}: ")
+            always = "" if request.once else f"{domain} [a]lways {request.tool}{project}"
+            line = self.read_line(f"Allow? [y]es [n]o{always}: ")
             if line is None:
                 return ApprovalAnswer("no", "")
             decision = choices(request).get(line.strip()[:1].lower())

@@ -1,12 +1,17 @@
 """`@path` in a prompt: the file's content goes along with the message, so the model need not
 spend a turn reading it. Each file is capped, and the message says when it was cut and how the
-model can read the rest."""
+model can read the rest. A path outside the workspace goes through the permission policy
+as a read_file call would: asked about, or refused (the secret folders always)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from glmcode.agent.tool_calls import ApprovalRequest
 
 MAX_LINES = 2000
 MAX_CHARS = 60_000
@@ -31,9 +36,10 @@ class Expanded:
     problems: tuple[str, ...]
 
 
-def expand_mentions(prompt: str, cwd: Path) -> Expanded:
+def expand_mentions(prompt: str, cwd: Path, check: Callable[[Path], str | None] | None = None) -> Expanded:
     """The message to send for `prompt`: the prompt itself, then every mentioned file (or
-    folder listing) once, each inside an <attached> element."""
+    folder listing) once, each inside an <attached> element. `check(path)` says why a path
+    may not be attached, or None when it may."""
     attached: list[Attachment] = []
     problems: list[str] = []
     blocks: list[str] = []
@@ -48,6 +54,10 @@ def expand_mentions(prompt: str, cwd: Path) -> Expanded:
         if path in seen:
             continue
         seen.add(path)
+        refused = check(path) if check is not None else None
+        if refused is not None:
+            problems.append(f"@{shown} not attached: {refused}")
+            continue
         if total >= MAX_TOTAL_CHARS:
             problems.append(f"@{shown} not attached: the message already carries {MAX_TOTAL_CHARS:,} characters of files")
             continue
@@ -116,3 +126,22 @@ def _folder(shown: str, path: Path) -> tuple[str, Attachment]:
         listing.append(f"... and {len(entries) - MAX_ENTRIES} more")
     block = f'<attached folder="{shown}" entries="{len(entries)}">\n' + "\n".join(listing) + "\n</attached>"
     return block, Attachment(shown, len(entries), len(entries) > MAX_ENTRIES, folder=True)
+
+
+def policy_check(policy: Any, approver: Callable[[ApprovalRequest], Any]) -> Callable[[Path], str | None]:
+    """A `check` that decides a mention as the policy decides a read_file call, asking the
+    user where the policy asks."""
+
+    def check(path: Path) -> str | None:
+        args = {"path": str(path)}
+        verdict = policy.decide("read_file", "read", args)
+        if verdict.decision == "allow":
+            return None
+        if verdict.decision == "ask":
+            request = ApprovalRequest("mention", "read_file", "read", args, "", verdict.reason, None, once=True)
+            if approver(request).decision == "yes":
+                return None
+            return "you declined reading it"
+        return verdict.reason
+
+    return check

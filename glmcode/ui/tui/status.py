@@ -28,6 +28,7 @@ class SessionStatus:
     requests: int = 0
     web_searches: int = 0
     tool_cost_usd: float = 0.0  # what tools paid for themselves: searches, a cheap model's answers
+    sandbox: str = ""  # where commands run: "workspace-write", "off", "unavailable", ...
 
     def add(self, usage: Usage) -> None:
         self.last_prompt_tokens = usage.prompt_tokens
@@ -71,6 +72,7 @@ class SessionStatus:
         return [
             ("model", self.model),
             ("mode", self.mode),
+            *([("sandbox", f"sandbox {self.sandbox}")] if self.sandbox else []),
             ("context", f"ctx {self.context_percent:.0f}%"),
             ("tokens", f"{tokens(self.prompt_tokens)} in · {tokens(self.completion_tokens)} out"),
             ("cache", f"{self.cached_percent:.0f}% cached"),

@@ -1,0 +1,47 @@
+"""Which sandbox a session's commands get, from the settings and what the machine can do;
+and the one thing to tell the user at the start when there is none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from glmcode.sandbox.detect import Availability, detect
+from glmcode.sandbox.launch import Sandbox
+from glmcode.sandbox.limits import MB, Limits
+from glmcode.sandbox.policy import build_policy
+
+
+@dataclass(frozen=True)
+class Choice:
+    sandbox: Sandbox | None
+    state: str  # as the status line and `glmcode config` show it
+    notice: str | None = None  # for the user, once, at the start
+
+
+def choose_sandbox(
+    mode: str,
+    network: bool,
+    workspace: Path,
+    extra_dirs: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+    *,
+    probe: Callable[[Mapping[str, str] | None], Availability] = detect,
+) -> Choice:
+    if mode == "off":
+        return Choice(None, "off")
+    found = probe(env)
+    if found.tool is None:
+        return Choice(None, "unavailable", (
+            f"Commands cannot be sandboxed: {found.reason}. Until they can, every shell command "
+            "that does more than read asks first, except in full-auto mode (see docs/sandbox.md)."))
+    policy = build_policy(mode, network, workspace, extra_dirs, env)
+    return Choice(Sandbox(policy, found.tool, found.path), mode + ("+network" if network else ""))
+
+
+def limits_from(timeout: float, max_output_mb: int, max_processes: int) -> Limits:
+    """The model may ask for a longer timeout than the default, up to ten minutes or the
+    default itself when that is longer."""
+    return Limits(timeout=timeout, max_timeout=max(600.0, timeout),
+                  max_output=max_output_mb * MB, max_processes=max_processes)
