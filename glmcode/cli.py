@@ -12,7 +12,7 @@ from typing import Any
 from glmcode import __version__
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
-SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions")
+SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions", "mcp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +135,7 @@ def build_app() -> Any:
         "text", "--output-format", "-o", help="text, json or stream-json.", callback=_output_format
     )
     verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
+    mcp_config_opt = typer.Option(None, "--mcp-config", help="A .mcp.json-style file of MCP servers for this run (repeatable).")
 
     @app.callback()
     def root(
@@ -164,6 +165,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
@@ -247,6 +249,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
@@ -279,6 +282,9 @@ def build_app() -> Any:
 
         raise typer.Exit(trust_command(path))
 
+    from glmcode.ui.mcp_cli import add_mcp_commands
+
+    add_mcp_commands(app)
     return app
 
 
@@ -302,5 +308,6 @@ def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
         "add_dirs": tuple(add_dir) if add_dir else None,
         "max_tokens": params.get("max_tokens"),
         "thinking": params.get("thinking"),
+        "mcp_config": tuple(params.get("mcp_config") or ()) or None,
     }
     return {k: v for k, v in flags.items() if v is not None}

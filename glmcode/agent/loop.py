@@ -9,6 +9,7 @@ the context window (or the API says it is too long), breaking the prefix once on
 
 Before the first tool call of a run that may change files, `before_changes` is called (the
 workspace checkpoint), and `after_changes` once that run has ended; a model that repeats itself is stopped by the loop guard.
+`before_run`, at the start of each run, may change the tool list (MCP servers that started).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
-CHANGING_KINDS = frozenset({"edit", "shell"})
+CHANGING_KINDS = frozenset({"edit", "shell", "mcp"})  # an MCP server's tool may write files too
 
 
 class ModelClient(Protocol):
@@ -91,6 +92,7 @@ class Agent:
         loop_guard: LoopGuard | None = None,
         before_changes: Callable[[int], Iterable[Event]] | None = None,
         after_changes: Callable[[], Iterable[Event]] | None = None,
+        before_run: Callable[[], Iterable[Event]] | None = None,
     ) -> None:
         self.client = client
         self.runner = runner
@@ -106,6 +108,7 @@ class Agent:
         self.loop_guard = loop_guard or LoopGuard()
         self.before_changes = before_changes
         self.after_changes = after_changes
+        self.before_run = before_run
         self._checkpointed = False
         self._stop_requested = False
         self._prompt_index = 0
@@ -175,6 +178,8 @@ class Agent:
             yield from self.after_changes()
 
     def _run(self, prompt: str) -> Iterator[Event]:
+        if self.before_run is not None:
+            yield from self.before_run()  # extensions bring their tools up to date (MCP servers)
         totals = _Totals()
         turn = 0
         partial = _Partial()

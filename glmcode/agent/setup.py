@@ -37,6 +37,13 @@ class Workspace:
     started: SessionStarted
     env: Mapping[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
+    mcp: Any = None  # the MCP servers (glmcode.mcp.hub.McpHub), when any is configured
+
+    def close(self) -> None:
+        """Closes the session file and ends every MCP server."""
+        self.session.close()
+        if self.mcp is not None:
+            self.mcp.close()
 
 
 def open_workspace(
@@ -64,6 +71,13 @@ def open_workspace(
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
     registry = registry or Registry.builtin()
+    mcp = None
+    if any(spec.enabled for spec in settings.mcp_servers):
+        from glmcode.mcp.hub import McpHub
+
+        # Started first: the servers come up while the rest of the workspace is built.
+        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key)
+        mcp.start()
     model = get_model(settings.model)
     config = ClientConfig(
         api_key=settings.api_key,
@@ -102,9 +116,10 @@ def open_workspace(
         messages=messages,
         compact_threshold=settings.compact_threshold,
         max_output=max_tokens_for(settings.model, settings.max_tokens),
+        before_run=None if mcp is None else mcp.before_run,
     )
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
-    ws = Workspace(agent, session, settings, cwd, started, env)
+    ws = Workspace(agent, session, settings, cwd, started, env, mcp=mcp)
     _start(ws, resume)
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)

@@ -50,6 +50,17 @@ def read_text(path: Path) -> str | None:
         ) from None
 
 
+def read_toml(path: Path) -> dict[str, Any] | None:
+    """The file's TOML, None when there is no file."""
+    text = read_text(path)
+    return None if text is None else parse_toml(path, text)
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """`text`, said to be `path`'s, as TOML; a ConfigError with the line of any mistake."""
+    return _parse_toml(path, text)
+
+
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     # Imported here: most runs of glmcode that load settings find no file to parse.
     if sys.version_info >= (3, 11):
@@ -124,6 +135,8 @@ def read_file_layer(
     out: dict[str, tuple[Any, int | None]] = {}
     items: list[tuple[str, str, Any]] = []
     for key, value in data.items():
+        if key == "mcp_servers":
+            continue  # servers are read by config/mcp_sources.py
         if key == "permissions":
             if not isinstance(value, dict):
                 raise ConfigError(

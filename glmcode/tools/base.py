@@ -111,7 +111,9 @@ class Tool:
     `kind` is what the permission policy looks at: "read" never changes anything, "edit"
     changes files in the workspace, "shell" runs commands, "meta" only records (the plan).
     `preview`, for edit tools, computes the diff a call would make without touching a file,
-    so an approval can show it.
+    so an approval can show it. `input_schema`, for a tool declared elsewhere (an MCP
+    server's), is its JSON schema as given, in place of `params`; the arguments are then
+    checked by whoever runs the tool.
     """
 
     name: str
@@ -120,12 +122,18 @@ class Tool:
     kind: str
     run: Callable[[dict[str, Any], ToolContext], ToolResult]
     preview: Callable[[dict[str, Any], ToolContext], str] | None = None
+    input_schema: dict[str, Any] | None = None
 
     @property
     def read_only(self) -> bool:
         return self.kind in ("read", "meta")
 
     def schema(self) -> dict[str, Any]:
+        if self.input_schema is not None:
+            return {
+                "type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.input_schema},
+            }
         return {
             "type": "function",
             "function": {
@@ -144,6 +152,11 @@ class Tool:
         with a message precise enough for the model to correct its call."""
         if not isinstance(args, dict):
             raise ToolError(f"{self.name}: arguments must be a JSON object, got {type(args).__name__}")
+        if self.input_schema is not None:
+            missing = [k for k in self.input_schema.get("required", ()) if k not in args]
+            if missing:
+                raise ToolError(f"{self.name}: missing required argument(s) {', '.join(map(str, missing))}")
+            return dict(args)
         known = {p.name: p for p in self.params}
         unknown = sorted(set(args) - set(known))
         if unknown:

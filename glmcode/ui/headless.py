@@ -78,7 +78,7 @@ def exec_command(
     try:
         drive(ws.agent.run(prompt), renderer.handle)
     finally:
-        ws.session.close()
+        ws.close()
     return EXIT_CODES.get(renderer.status, 1)
 
 

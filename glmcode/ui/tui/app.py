@@ -59,7 +59,7 @@ def interactive_command(
         session = Session(ws, console, terminal=terminal, approver=approver)
         return session.loop(prompt, resumed=earlier)
     finally:
-        ws.session.close()
+        ws.close()
 
 
 def _read_line(prompt: str) -> str | None:
