@@ -75,8 +75,11 @@ def exec_command(
         renderer.handle(ws.started)
     for notice in ws.notices:
         renderer.handle(notice)
+    from glmcode.ui.signals import sigterm_as_interrupt
+
     try:
-        drive(ws.agent.run(prompt), renderer.handle)
+        with sigterm_as_interrupt(ws.mcp is not None):  # so the servers are ended
+            drive(ws.agent.run(prompt), renderer.handle)
     finally:
         ws.close()
     return EXIT_CODES.get(renderer.status, 1)

@@ -8,8 +8,12 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 app = MCPServer("calc")
+if os.environ.get("CALC_MARK"):  # tells a test the server was started
+    with open(os.environ["CALC_MARK"], "a") as mark:
+        mark.write(f"started {os.getpid()}\n")
 
 
 @app.tool()
@@ -21,7 +25,7 @@ def add(a: int, b: int) -> int:
 @app.tool()
 def fail(reason: str) -> str:
     """Always fails, with the reason given."""
-    raise ValueError(f"cannot do that: {reason}")
+    raise ToolError(f"cannot do that: {reason}")
 
 
 @app.tool()

@@ -55,9 +55,12 @@ def interactive_command(
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
     ws = open_workspace(settings, cwd, approver=approver, resume=earlier)
+    from glmcode.ui.signals import sigterm_as_interrupt
+
     try:
         session = Session(ws, console, terminal=terminal, approver=approver)
-        return session.loop(prompt, resumed=earlier)
+        with sigterm_as_interrupt(ws.mcp is not None, exit_code=143):  # so the servers are ended
+            return session.loop(prompt, resumed=earlier)
     finally:
         ws.close()
 
