@@ -192,6 +192,10 @@ class Session:
         from glmcode.text import count
         from glmcode.ui.tui.mentions import expand_mentions
 
+        if self.ws.mcp is not None:
+            from glmcode.ui.tui.mcp_commands import attach_resources
+
+            text = attach_resources(self, text)
         expanded = expand_mentions(text.strip("\n"), self.cwd)
         for item in expanded.attached:
             what = count(item.lines, "entry", "entries") if item.folder else count(item.lines, "line")

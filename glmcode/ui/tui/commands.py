@@ -39,6 +39,10 @@ class SlashCommands:
         for name in self.names():
             method = getattr(self, PREFIX + name)
             out.append(CommandHint(name, _usage(name, method), _summary(method)))
+        if self.session.ws.mcp is not None:
+            from glmcode.ui.tui.mcp_commands import prompt_hints
+
+            out.extend(prompt_hints(self.session))
         return out
 
     def names(self) -> list[str]:
@@ -47,6 +51,11 @@ class SlashCommands:
     def run(self, line: str) -> None:
         """Runs `/name argument`."""
         name, _, argument = line[1:].strip().partition(" ")
+        if name.startswith("mcp__"):
+            from glmcode.ui.tui.mcp_commands import run_prompt
+
+            run_prompt(self.session, name, argument)
+            return
         method: Callable[..., None] | None = getattr(self, PREFIX + name.lower(), None) if name else None
         console = self.session.console
         if method is None:
@@ -258,6 +267,12 @@ class SlashCommands:
         from glmcode.ui.tui.rewind_commands import compact
 
         compact(self.session, focus)
+
+    def cmd_mcp(self, argument: str = "") -> None:
+        """MCP servers: state, tools, last error (/mcp NAME: its tools; /mcp restart NAME)."""
+        from glmcode.ui.tui.mcp_commands import show
+
+        show(self.session, argument)
 
     def cmd_exit(self) -> None:
         """Leave glmcode."""
