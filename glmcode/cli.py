@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from glmcode.ui.answer import AnswerOptions
 
 OUTPUT_FORMATS = ("text", "json", "stream-json")
-SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions", "acp")
+SUBCOMMANDS = ("exec", "fix", "config", "trust", "chat", "resume", "sessions", "acp", "mcp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +143,7 @@ def build_app() -> Any:
     )
     verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
     last_message_opt = typer.Option(None, "--output-last-message", help="Also write the final answer to this file.")
+    mcp_config_opt = typer.Option(None, "--mcp-config", help="A .mcp.json-style file of MCP servers for this run (repeatable).")
 
     @app.callback()
     def root(
@@ -178,6 +179,7 @@ def build_app() -> Any:
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
@@ -269,6 +271,7 @@ def build_app() -> Any:
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
@@ -320,6 +323,9 @@ def build_app() -> Any:
 
         raise typer.Exit(trust_command(path))
 
+    from glmcode.ui.mcp_cli import add_mcp_commands
+
+    add_mcp_commands(app)
     return app
 
 
@@ -355,5 +361,6 @@ def _flags(params: Mapping[str, Any]) -> dict[str, Any]:
         "thinking": params.get("thinking"),
         "web": False if params.get("no_web") else None,
         "sandbox": params.get("sandbox"),
+        "mcp_config": tuple(params.get("mcp_config") or ()) or None,
     }
     return {k: v for k, v in flags.items() if v is not None}

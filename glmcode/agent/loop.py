@@ -9,6 +9,7 @@ the context window (or the API says it is too long), breaking the prefix once on
 
 Before the first tool call of a run that may change files, `before_changes` is called (the
 workspace checkpoint), and `after_changes` once that run has ended; a model that repeats itself is stopped by the loop guard.
+`before_run`, at the start of each run, may change the tool list (MCP servers that started).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
-CHANGING_KINDS = frozenset({"edit", "shell"})
+CHANGING_KINDS = frozenset({"edit", "shell", "mcp"})  # an MCP server's tool may write files too
 _GOES_AHEAD = " The request is sent as it is; the API says whether it fits."
 
 
@@ -94,6 +95,7 @@ class Agent:
         loop_guard: LoopGuard | None = None,
         before_changes: Callable[[int], Iterable[Event]] | None = None,
         after_changes: Callable[[], Iterable[Event]] | None = None,
+        before_run: Callable[[], Iterable[Event]] | None = None,
     ) -> None:
         self.client = client
         self.runner = runner
@@ -113,6 +115,7 @@ class Agent:
         self.request_options: dict[str, Any] = {}
         self.answer_check: Callable[[str], Generator[Event, None, str]] | None = None
         self.hooks: Hooks | None = None  # the user's prompt and stop hooks, when there are any
+        self.before_run = before_run
         self._checkpointed = False
         self.on_run_start: Callable[[], None] | None = None  # told as each run's request goes out
         self._stop_requested = False
@@ -189,6 +192,8 @@ class Agent:
             yield from self.after_changes()
 
     def _run(self, prompt: str) -> Iterator[Event]:
+        if self.before_run is not None:
+            yield from self.before_run()  # extensions bring their tools up to date (MCP servers)
         totals = self._totals = _Totals()  # sub-agents' usage is added to it too
         turn = 0
         partial = _Partial()

@@ -42,6 +42,13 @@ class Workspace:
     hooks: HookConfig = field(default_factory=HookConfig)
     subagents: AgentCatalog | None = None  # the agents `task` can start
     sandbox: str = "off"  # the commands' sandbox as the user reads it, or "off"/"unavailable"
+    mcp: Any = None  # the MCP servers (glmcode.mcp.hub.McpHub), when any is configured
+
+    def close(self) -> None:
+        """Closes the session file and ends every MCP server."""
+        self.session.close()
+        if self.mcp is not None:
+            self.mcp.close()
 
 
 def open_workspace(
@@ -78,6 +85,13 @@ def open_workspace(
     from glmcode.subagents.wiring import with_task_tool
 
     registry, spawner = with_task_tool(registry, settings, env)
+    mcp = None
+    if any(spec.enabled for spec in settings.mcp_servers):
+        from glmcode.mcp.hub import McpHub
+
+        # Started first: the servers come up while the rest of the workspace is built.
+        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key)
+        mcp.start()
     model = get_model(settings.model)
     config = ClientConfig(
         api_key=settings.api_key,
@@ -127,9 +141,10 @@ def open_workspace(
         messages=messages,
         compact_threshold=settings.compact_threshold,
         max_output=max_tokens_for(settings.model, settings.max_tokens),
+        before_run=None if mcp is None else mcp.before_run,
     )
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
-    ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state)
+    ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state, mcp=mcp)
     _start(ws, resume)
     if choice.notice is not None:
         notice = Notice(choice.notice, "warning")

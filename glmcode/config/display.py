@@ -37,4 +37,7 @@ def describe(settings: Settings) -> list[tuple[str, str, str]]:
     ]
     found_by = "nearest folder with .git or .glmcode"
     rows.append(("project_root", str(settings.project_root), found_by))
+    from glmcode.config.mcp_sources import describe_servers
+
+    rows.extend(describe_servers(settings.mcp_servers))
     return rows

@@ -23,7 +23,7 @@ FILE_KEYS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "add_dirs": ("permissions", "add_dirs"),
 })
 # Tables the package they configure reads for itself.
-TABLES_READ_ELSEWHERE = frozenset({"hooks"})  # glmcode.hooks.config
+TABLES_READ_ELSEWHERE = frozenset({"hooks", "mcp_servers"})  # glmcode.hooks.config, config/mcp_sources.py
 # The other way round: table -> key in the file -> field name.
 _TABLE_KEYS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     table: MappingProxyType({key: name for name, (t, key) in FILE_KEYS.items() if t == table})
@@ -50,6 +50,17 @@ def read_text(path: Path) -> str | None:
         raise ConfigError(
             f"is not valid UTF-8 (byte {exc.start}); save it as UTF-8", path=path, line=line
         ) from None
+
+
+def read_toml(path: Path) -> dict[str, Any] | None:
+    """The file's TOML, None when there is no file."""
+    text = read_text(path)
+    return None if text is None else parse_toml(path, text)
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """`text`, said to be `path`'s, as TOML; a ConfigError with the line of any mistake."""
+    return _parse_toml(path, text)
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
@@ -114,8 +125,8 @@ def _suggest(key: str, table: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
 
 
-def read_toml(path: Path) -> tuple[str, dict[str, Any]] | None:
-    """The file's text and its TOML; None when there is no file."""
+def read_toml_with_text(path: Path) -> tuple[str, dict[str, Any]] | None:
+    """The file's text and its TOML (for line numbers in messages); None when there is no file."""
     text = read_text(path)
     return None if text is None else (text, _parse_toml(path, text))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
 from glmcode.config.files import read_file_layer
+from glmcode.config.mcp_sources import load_mcp_servers
 from glmcode.config.settings import DEFAULTS, LISTS, Settings
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
@@ -179,11 +180,14 @@ def load_settings(
     env = os.environ if env is None else env
     cwd = Path(cwd).expanduser().resolve()
     root = find_project_root(cwd)
+    flags = dict(flags or {})
+    mcp_files = flags.pop("mcp_config", None) or ()  # files of servers for this run, not a setting
     builder = _Builder()
     _apply_user_file(builder, user_config_file(env), root, env)
     _apply_project_file(builder, project_config_file(root), root, env)
     _apply_env(builder, env)
-    _apply_flags(builder, flags or {}, cwd, env)
+    _apply_flags(builder, flags, cwd, env)
+    servers, mcp_warnings = load_mcp_servers(root, env, cwd, mcp_files)
 
     values, sources = builder.values, builder.sources
     provider = values["provider"]
@@ -198,5 +202,6 @@ def load_settings(
         **{name: tuple(builder.lists[name]) for name in LISTS},
         project_root=root,
         sources=MappingProxyType(dict(sources)),
-        warnings=tuple(builder.warnings),
+        warnings=(*builder.warnings, *mcp_warnings),
+        mcp_servers=servers,
     )

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from glmcode.config.errors import MissingKeyError, tilde
+from glmcode.config.mcp_servers import ServerSpec
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import user_config_file
 
@@ -44,6 +45,7 @@ class Settings:
     project_root: Path
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    mcp_servers: tuple[ServerSpec, ...] = ()
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",

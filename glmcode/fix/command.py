@@ -177,7 +177,7 @@ class _FixRun:
         if self.workspace is not None:
             self.report.usage = self.workspace.agent.usage
             self.report.cost_usd = self.workspace.agent.cost_usd
-            self.workspace.session.close()
+            self.workspace.close()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
-from glmcode.config.files import read_toml
+from glmcode.config.files import read_toml_with_text
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import show
 from glmcode.paths import project_config_file, user_config_file
@@ -62,7 +62,7 @@ def load_hooks(project_root: Path, env: Mapping[str, str] | None = None) -> Hook
 
 def _read(path: Path, scope: str, root: Path | None = None) -> list[HookSpec]:
     """`root`: the project, whose file is named relative to it."""
-    found = read_toml(path)
+    found = read_toml_with_text(path)
     if found is None:
         return []
     text, data = found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 # Strictest first: a mode further down the list allows more.
 MODES: tuple[str, ...] = ("read-only", "ask", "auto-edit", "full-auto")
-KINDS: tuple[str, ...] = ("read", "edit", "shell", "meta", "web")
+KINDS: tuple[str, ...] = ("read", "edit", "shell", "meta", "web", "mcp")
 
 
 def mode_strictness(mode: str) -> int:

@@ -106,6 +106,12 @@ class Policy:
             return Verdict("ask", f"{tool_name} reaches {host}; it needs approval in {mode} mode")
         if mode == "full-auto":
             return Verdict("allow", f"{tool_name} is allowed in full-auto mode")
+        if kind == "mcp":
+            # What a server's tool does is the server's to say; its own hints are no promise.
+            if mode == "read-only":
+                return Verdict("deny", f"{tool_name} is refused in read-only mode: an MCP server's "
+                               "tool may change things")
+            return Verdict("ask", f"{tool_name} is an MCP server's tool; it needs approval in {mode} mode")
         if kind == "edit":
             if mode == "auto-edit":
                 return Verdict("allow", f"{tool_name} is allowed in auto-edit mode")
@@ -224,13 +230,15 @@ def _command_prefix(words: Sequence[str]) -> str:
 
 def suggest_rule(tool_name: str, args: Mapping[str, Any]) -> str | None:
     """The rule an "always" answer adds: for run_shell the program (and its subcommand) of the
-    first part that does not merely read, plus `*`; for web_fetch the host; for other tools
-    the tool itself. None when no rule would allow the call (a command that redirects into a
-    file or substitutes one, a URL without a host), so nobody is offered a rule that does not
-    work."""
+    first part that does not merely read, plus `*`; for web_fetch the host; for an MCP tool its
+    whole server (`mcp__SERVER__*`); for other tools the tool itself. None when no rule would
+    allow the call (a command that redirects into a file or substitutes one, a URL without a
+    host), so nobody is offered a rule that does not work."""
     if tool_name == WEB_TOOL:
         host = call_host(args)
         return f"{tool_name}:{host}" if host else None
+    if tool_name.startswith("mcp__") and "__" in tool_name[5:]:
+        return tool_name[: tool_name.index("__", 5)] + "__*"  # the whole server
     if tool_name != SHELL_TOOL:
         return tool_name
     command = args.get("command")

@@ -141,7 +141,9 @@ class Tool:
     `preview`, for edit tools, computes the diff a call would make without touching a file,
     so an approval can show it. `relayed`, for a tool that works long and reports as it goes
     (a sub-agent), is what the runner calls on a worker thread instead of `run`, with the
-    relay that carries its events and questions back.
+    relay that carries its events and questions back. `input_schema`, for a tool declared
+    elsewhere (an MCP server's), is its JSON schema as given, in place of `params`; the
+    arguments are then checked by whoever runs the tool.
     """
 
     name: str
@@ -151,12 +153,18 @@ class Tool:
     run: Callable[[dict[str, Any], ToolContext], ToolResult]
     preview: Callable[[dict[str, Any], ToolContext], str] | None = None
     relayed: Callable[[dict[str, Any], ToolContext, Relay], ToolResult] | None = None
+    input_schema: dict[str, Any] | None = None
 
     @property
     def read_only(self) -> bool:
         return self.kind in ("read", "meta")
 
     def schema(self) -> dict[str, Any]:
+        if self.input_schema is not None:
+            return {
+                "type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.input_schema},
+            }
         return {
             "type": "function",
             "function": {
@@ -175,6 +183,11 @@ class Tool:
         with a message precise enough for the model to correct its call."""
         if not isinstance(args, dict):
             raise ToolError(f"{self.name}: arguments must be a JSON object, got {type(args).__name__}")
+        if self.input_schema is not None:
+            missing = [k for k in self.input_schema.get("required", ()) if k not in args]
+            if missing:
+                raise ToolError(f"{self.name}: missing required argument(s) {', '.join(map(str, missing))}")
+            return dict(args)
         known = {p.name: p for p in self.params}
         unknown = sorted(set(args) - set(known))
         if unknown:

@@ -39,6 +39,19 @@ class Registry:
             names = tuple(n for n in names if n not in WEB_MODULES)
         return cls(importlib.import_module(f"glmcode.tools.{n}").TOOL for n in names)
 
+    def set_group(self, prefix: str, tools: Iterable[Tool]) -> bool:
+        """Replaces the tools whose names start with `prefix` (an extension's, which come and
+        go while the session runs) by `tools`, after the others; True when that changed the
+        list. The schema list is a new object only then."""
+        kept = {n: t for n, t in self._tools.items() if not n.startswith(prefix)}
+        added = {t.name: t for t in tools if t.name not in kept}
+        schemas = [t.schema() for t in (*kept.values(), *added.values())]
+        if schemas == self._schemas:
+            return False
+        self._tools = {**kept, **added}
+        self._schemas = schemas
+        return True
+
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 

@@ -28,6 +28,7 @@ _VALUE = {
     "--schema-retries": "schema_retries",
     "--output-last-message": "output_last_message",
     "--sandbox": "sandbox",
+    "--mcp-config": "mcp_config",
 }
 _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
@@ -48,6 +49,7 @@ def defaults() -> dict[str, Any]:
         "output_schema": None, "json_answer": False, "schema_retries": None, "output_last_message": None,
         "no_web": False,
         "sandbox": None,
+        "mcp_config": [],
     }
 
 
@@ -73,7 +75,7 @@ def parse(args: list[str]) -> dict[str, Any] | None:
                 value = next(words, None)
                 if value is None or (value.startswith("-") and value != "-"):
                     return None
-            if key == "add_dir":
+            if key in ("add_dir", "mcp_config"):
                 params[key].append(value)
                 continue
             if key in seen or not _accept(params, key, value):

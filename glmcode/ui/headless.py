@@ -101,10 +101,13 @@ def exec_command(
         from glmcode.agent.structured import AnswerCheck
 
         prompt = AnswerCheck(ws.agent, spec).prompt(prompt)
+    from glmcode.ui.signals import sigterm_as_interrupt
+
     try:
-        drive(ws.agent.run(prompt), renderer.handle)
+        with sigterm_as_interrupt(ws.mcp is not None):  # so the servers are ended
+            drive(ws.agent.run(prompt), renderer.handle)
     finally:
-        ws.session.close()
+        ws.close()
     final = renderer.final
     if output_format != "text" and renderer.status == "invalid_output" and final.checked is not None:
         err.write("glmcode: the answer did not pass its check:\n" + "\n".join(final.checked.errors) + "\n")

@@ -55,11 +55,14 @@ def interactive_command(
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
     ws = open_workspace(settings, cwd, approver=approver, resume=earlier, hooks=run.hooks)
+    from glmcode.ui.signals import sigterm_as_interrupt
+
     try:
         session = Session(ws, console, terminal=terminal, approver=approver)
-        return session.loop(prompt, resumed=earlier)
+        with sigterm_as_interrupt(ws.mcp is not None, exit_code=143):  # so the servers are ended
+            return session.loop(prompt, resumed=earlier)
     finally:
-        ws.session.close()
+        ws.close()
 
 
 def _read_line(prompt: str) -> str | None:
@@ -196,6 +199,10 @@ class Session:
         from glmcode.ui.tui.mentions import expand_mentions, policy_check
 
         self.approver.view = None  # a question about a mention comes before the turn's view
+        if self.ws.mcp is not None:
+            from glmcode.ui.tui.mcp_commands import attach_resources
+
+            text = attach_resources(self, text)
         expanded = expand_mentions(text.strip("\n"), self.cwd, policy_check(self.agent.runner.policy, self.approver))
         for item in expanded.attached:
             what = count(item.lines, "entry", "entries") if item.folder else count(item.lines, "line")

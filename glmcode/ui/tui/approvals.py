@@ -77,8 +77,16 @@ def choice_text(request: ApprovalRequest) -> list[tuple[str, str]]:
         text += [("class:key", "d"), ("", " always this domain  ")]
     text += [("class:key", "a"), ("", f" always {request.tool} this session  ")]
     if rule is not None:
-        text += [("class:key", "p"), ("", f" always {rule} in this project ")]
+        text += [("class:key", "p"), ("", f" always {_rule_words(request)} in this project ")]
     return text + [("class:dim", "› ")]
+
+
+def _rule_words(request: ApprovalRequest) -> str:
+    """The suggested rule as the user reads it: an MCP server's rule names the server."""
+    rule = request.suggested_rule or ""
+    if request.kind == "mcp" and rule.endswith("__*"):
+        return f"every {rule[5:-3]} tool"
+    return rule
 
 
 class PausingApprover:
@@ -201,7 +209,7 @@ class LineApprover:
     def __call__(self, request: ApprovalRequest) -> ApprovalAnswer:
         self.console.print(question(request))
         while True:
-            project = f" [p] always {request.suggested_rule}" if request.suggested_rule else ""
+            project = f" [p] always {_rule_words(request)}" if request.suggested_rule else ""
             domain = " [d] always this domain" if request.suggested_rule and request.kind == "web" else ""
             always = "" if request.once else f"{domain} [a]lways {request.tool}{project}"
             line = self.read_line(f"Allow? [y]es [n]o{always}: ")

@@ -39,6 +39,10 @@ class SlashCommands:
         for name in self.names():
             method = getattr(self, PREFIX + name)
             out.append(CommandHint(name, _usage(name, method), _summary(method)))
+        if self.session.ws.mcp is not None:
+            from glmcode.ui.tui.mcp_commands import prompt_hints
+
+            out.extend(prompt_hints(self.session))
         from glmcode.ui.tui import custom_commands
 
         return out + custom_commands.hints(custom_commands.load(self.session, self.names()))
@@ -49,6 +53,11 @@ class SlashCommands:
     def run(self, line: str) -> None:
         """Runs `/name argument`."""
         name, _, argument = line[1:].strip().partition(" ")
+        if name.startswith("mcp__"):
+            from glmcode.ui.tui.mcp_commands import run_prompt
+
+            run_prompt(self.session, name, argument)
+            return
         method: Callable[..., None] | None = getattr(self, PREFIX + name.lower(), None) if name else None
         console = self.session.console
         if method is None:
@@ -285,6 +294,12 @@ class SlashCommands:
         from glmcode.ui.tui.hooks_view import show_hooks
 
         show_hooks(self.session)
+
+    def cmd_mcp(self, argument: str = "") -> None:
+        """MCP servers: state, tools, last error (/mcp NAME: its tools; /mcp restart NAME)."""
+        from glmcode.ui.tui.mcp_commands import show
+
+        show(self.session, argument)
 
     def cmd_exit(self) -> None:
         """Leave glmcode."""

@@ -1,0 +1,117 @@
+"""Where MCP servers are configured, later winning by name: the user's config file, the
+project's `.mcp.json` and `.glmcode/config.toml`, and `--mcp-config` files given for one run.
+
+A project's servers are commands a repository makes glmcode run, so they are kept only once
+the user has trusted the project; until then each is named in a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from glmcode.config.errors import ConfigError, tilde
+from glmcode.config.files import read_text, read_toml
+from glmcode.config.mcp_servers import ServerSpec, parse_server
+from glmcode.config.trust import is_trusted
+from glmcode.config.values import Invalid
+from glmcode.paths import project_config_file, user_config_file
+
+MCP_JSON = ".mcp.json"
+
+
+def project_mcp_json(root: Path) -> Path:
+    return Path(root) / MCP_JSON
+
+
+def servers_in_toml(path: Path, scope: str) -> list[ServerSpec]:
+    data = read_toml(path)
+    if not data or "mcp_servers" not in data:
+        return []
+    table = data["mcp_servers"]
+    if not isinstance(table, dict):
+        raise ConfigError("expected tables [mcp_servers.NAME]", path=path, key="mcp_servers")
+    out = []
+    for name, entry in table.items():
+        try:
+            out.append(parse_server(name, entry, source=tilde(path), scope=scope))
+        except Invalid as exc:
+            raise ConfigError(str(exc), path=path, key=f"mcp_servers.{name}") from None
+    return out
+
+
+def servers_in_json(path: Path, scope: str, *, required: bool = False) -> list[ServerSpec]:
+    """Servers of a `.mcp.json`-style file: `{"mcpServers": {NAME: {...}}}`."""
+    text = read_text(path)
+    if text is None:
+        if required:
+            raise ConfigError("does not exist", path=path)
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"is not valid JSON ({exc})", path=path) from None
+    servers = data.get("mcpServers") if isinstance(data, dict) else None
+    if not isinstance(servers, dict):
+        raise ConfigError('expected {"mcpServers": {"NAME": {"command": ...} or {"url": ...}}}', path=path)
+    out = []
+    for name, entry in servers.items():
+        try:
+            out.append(parse_server(name, entry, source=tilde(path), scope=scope, strict=False))
+        except Invalid as exc:
+            raise ConfigError(str(exc), path=path, key=f"mcpServers.{name}") from None
+    return out
+
+
+def _flag_file(text: str, cwd: Path) -> list[ServerSpec]:
+    path = Path(text).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    if path.suffix == ".toml":
+        if read_text(path) is None:
+            raise ConfigError("does not exist", path=path)
+        return servers_in_toml(path, "flag")
+    return servers_in_json(path, "flag", required=True)
+
+
+def load_mcp_servers(
+    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Iterable[str] = ()
+) -> tuple[tuple[ServerSpec, ...], tuple[str, ...]]:
+    """The servers to run here, by name, and a warning for each project server left out."""
+    chosen: dict[str, ServerSpec] = {}
+    for spec in servers_in_toml(user_config_file(env), "user"):
+        chosen[spec.name] = spec
+    project = [*servers_in_json(project_mcp_json(root), "project"),
+               *servers_in_toml(project_config_file(root), "project")]
+    warnings: list[str] = []
+    if project:
+        if is_trusted(root, env):
+            chosen.update((s.name, s) for s in project)
+        else:
+            for spec in project:
+                warnings.append(
+                    f"{spec.source} defines the MCP server {spec.name} ({spec.target}); "
+                    "it is not started until you run `glmcode trust`"
+                )
+    for text in flag_files:
+        chosen.update((s.name, s) for s in _flag_file(text, cwd))
+    return tuple(chosen.values()), tuple(warnings)
+
+
+def all_definitions(root: Path, env: Mapping[str, str]) -> list[ServerSpec]:
+    """Every server definition in the user's and the project's files, trusted or not, for
+    `glmcode mcp list`: a name may appear more than once."""
+    return [
+        *servers_in_toml(user_config_file(env), "user"),
+        *servers_in_json(project_mcp_json(root), "project"),
+        *servers_in_toml(project_config_file(root), "project"),
+    ]
+
+
+def describe_servers(servers: Iterable[ServerSpec]) -> list[tuple[str, str, str]]:
+    """Rows for `glmcode config`: (mcp_servers.NAME, what it runs, where it came from)."""
+    rows = []
+    for spec in servers:
+        what = f"{spec.transport} {spec.target}" + ("" if spec.enabled else " (disabled)")
+        rows.append((f"mcp_servers.{spec.name}", what, spec.source))
+    return rows
+

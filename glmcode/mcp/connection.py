@@ -1,0 +1,331 @@
+"""One server's connection, on the `mcp` SDK: start or reach it, read its tools, prompts and
+resources, answer calls, notice when it goes away. Runs on the manager's event loop; what it
+learns goes into the server's `ServerState` as plain data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import IO, Any
+
+import anyio
+import mcp_types as types
+from mcp.client.session import ClientSession
+from mcp.shared.exceptions import MCPError
+
+from glmcode.mcp.launch import Launch
+from glmcode.mcp.state import (
+    STDERR_TAIL_CHARS,
+    CallFailed,
+    RemotePrompt,
+    RemoteResource,
+    RemoteResult,
+    RemoteTool,
+    ServerState,
+)
+
+CLIENT_INFO = types.Implementation(name="glmcode", version="0")
+_PAGES = 50  # a server that paginates forever must not hang the start
+
+
+class Connection:
+    def __init__(self, state: ServerState, launch: Launch, stderr: IO[bytes] | None) -> None:
+        self.state = state
+        self.launch = launch
+        self.stderr = stderr
+        self.session: ClientSession | None = None
+        self._tasks: Any = None
+
+    async def run(self, stop: anyio.Event) -> None:
+        """Connects, serves until `stop` is set or the server goes away, then disconnects.
+        Never raises: every failure ends up in the state."""
+        state = self.state
+        ready = anyio.Event()
+        timed_out = False
+        try:
+            async with anyio.create_task_group() as outer:
+
+                async def watchdog() -> None:
+                    nonlocal timed_out
+                    with anyio.move_on_after(state.spec.startup_timeout_s):
+                        await ready.wait()
+                        return
+                    timed_out = True
+                    outer.cancel_scope.cancel()
+
+                outer.start_soon(watchdog)
+                await self._serve(stop, ready)
+                outer.cancel_scope.cancel()
+        except Exception as exc:
+            state.error = describe_error(exc, state.spec.target)
+            state.status = "failed"
+        finally:
+            self.session = None
+            state.stderr_tail = self.stderr_tail()
+            if timed_out:
+                state.status = "failed"
+                state.error = f"it did not start within {state.spec.startup_timeout_s:g}s (startup_timeout_s)"
+            elif state.status in ("starting", "ready"):
+                stopped = stop.is_set()
+                state.status = "stopped" if stopped else "failed"
+                if not stopped:
+                    state.error = "the server went away" + (" (its process exited)" if self.stderr else "")
+            state.settled.set()
+
+    async def _serve(self, stop: anyio.Event, ready: anyio.Event) -> None:
+        state = self.state
+        async with AsyncExitStack() as stack:
+            read, write = await stack.enter_async_context(self._transport())
+            tasks = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(tasks.cancel_scope.cancel)
+            self._tasks = tasks
+            gone = anyio.Event()
+            inbox_in, inbox = anyio.create_memory_object_stream[Any](0)
+            tasks.start_soon(_pump, read, inbox_in, gone)
+            session = await stack.enter_async_context(
+                ClientSession(inbox, write, message_handler=self._on_message, client_info=CLIENT_INFO)
+            )
+            init = await session.initialize()
+            info = init.server_info
+            state.server_info = f"{info.name} {info.version}".strip() if info else ""
+            caps = init.capabilities
+            if caps.tools is not None:
+                state.tools = await _all_tools(session)
+            if caps.prompts is not None:
+                state.prompts = await _all_prompts(session)
+            if caps.resources is not None:
+                state.resources = await _all_resources(session)
+            self.session = session
+            state.status = "ready"
+            state.error = ""
+            state.version += 1
+            ready.set()
+            state.settled.set()
+            async with anyio.create_task_group() as waiting:
+
+                async def until(event: anyio.Event) -> None:
+                    await event.wait()
+                    waiting.cancel_scope.cancel()
+
+                waiting.start_soon(until, stop)
+                waiting.start_soon(until, gone)
+
+    @asynccontextmanager
+    async def _transport(self) -> AsyncIterator[Any]:
+        spec, launch = self.state.spec, self.launch
+        if spec.transport == "stdio":
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            params = StdioServerParameters(
+                command=launch.command, args=list(launch.args), env=dict(launch.env or {}), cwd=launch.cwd
+            )
+            async with stdio_client(params, errlog=self.stderr) as streams:  # type: ignore[arg-type]
+                yield streams
+        elif spec.transport == "sse":
+            from mcp.client.sse import sse_client
+
+            async with sse_client(launch.url, headers=dict(launch.headers or {})) as streams:
+                yield streams
+        else:
+            from mcp.client.streamable_http import streamable_http_client
+            from mcp.shared._httpx_utils import create_mcp_http_client
+
+            async with create_mcp_http_client(headers=dict(launch.headers or {})) as http:
+                async with streamable_http_client(launch.url, http_client=http) as streams:
+                    yield streams[0], streams[1]
+
+    async def _on_message(self, message: Any) -> None:
+        method = getattr(message, "method", "")
+        if method == "notifications/tools/list_changed" and self._tasks is not None:
+            self._tasks.start_soon(self._refresh, "tools")
+        elif method == "notifications/prompts/list_changed" and self._tasks is not None:
+            self._tasks.start_soon(self._refresh, "prompts")
+        elif method == "notifications/resources/list_changed" and self._tasks is not None:
+            self._tasks.start_soon(self._refresh, "resources")
+
+    async def _refresh(self, what: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            if what == "tools":
+                self.state.tools = await _all_tools(session)
+            elif what == "prompts":
+                self.state.prompts = await _all_prompts(session)
+            else:
+                self.state.resources = await _all_resources(session)
+        except (MCPError, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return
+        self.state.version += 1
+
+    def stderr_tail(self) -> str:
+        if self.stderr is None:
+            return ""
+        try:
+            fd = self.stderr.fileno()
+            size = os.fstat(fd).st_size
+            start = max(0, size - STDERR_TAIL_CHARS)
+            # pread leaves the offset the server writes at alone.
+            return os.pread(fd, size - start, start).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def _live(self) -> ClientSession:
+        if self.session is None:
+            raise CallFailed(f"the MCP server {self.state.name} is not running: {self.state.failure()}")
+        return self.session
+
+    async def call_tool(self, name: str, args: dict[str, Any], timeout: float) -> RemoteResult:
+        session = self._live()
+        try:
+            with anyio.fail_after(timeout):
+                result = await session.call_tool(name, args)
+        except TimeoutError:
+            raise CallFailed(
+                f"the MCP server {self.state.name} did not answer within {timeout:g}s "
+                "(tool_timeout_s); the call was cancelled"
+            ) from None
+        except MCPError as exc:
+            if self.session is None or exc.message == "Connection closed":
+                raise CallFailed(self._gone_message()) from None
+            raise CallFailed(f"{self.state.name} refused the call: {exc.message}") from None
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            raise CallFailed(self._gone_message()) from None
+        if not isinstance(result, types.CallToolResult):
+            raise CallFailed(f"{self.state.name} answered with something other than a tool result")
+        return _result(result)
+
+    def _gone_message(self) -> str:
+        self.state.stderr_tail = self.stderr_tail()
+        return (
+            f"the MCP server {self.state.name} went away during the call; "
+            f"the user can bring it back with /mcp restart {self.state.name}"
+        )
+
+    async def get_prompt(self, name: str, args: dict[str, str]) -> str:
+        session = self._live()
+        try:
+            result = await session.get_prompt(name, args)
+        except MCPError as exc:
+            raise CallFailed(f"{self.state.name} refused the prompt: {exc.message}") from None
+        if not isinstance(result, types.GetPromptResult):
+            raise CallFailed(f"{self.state.name} answered with something other than a prompt")
+        parts = []
+        for message in result.messages:
+            text = _content_text(message.content)
+            parts.append(text if message.role == "user" else f"({message.role}) {text}")
+        return "\n\n".join(parts)
+
+    async def read_resource(self, uri: str) -> str:
+        session = self._live()
+        try:
+            result = await session.read_resource(uri)
+        except MCPError as exc:
+            raise CallFailed(f"{self.state.name} could not read {uri}: {exc.message}") from None
+        parts = []
+        for item in getattr(result, "contents", ()):
+            text = getattr(item, "text", None)
+            parts.append(text if isinstance(text, str) else f"[binary content of {item.uri} ({item.mime_type}) left out]")
+        return "\n".join(parts)
+
+
+async def _pump(read: Any, inbox: Any, gone: anyio.Event) -> None:
+    """Forwards the transport's messages to the session and notes when the stream ends, which
+    is how a server that exits or drops the connection is noticed."""
+    try:
+        async with inbox:
+            async for item in read:
+                await inbox.send(item)
+    except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream):
+        pass
+    finally:
+        gone.set()
+
+
+async def _pages(fetch: Any, field: str) -> list[Any]:
+    items: list[Any] = []
+    cursor = None
+    for _ in range(_PAGES):
+        params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        page = await fetch(params=params)
+        items.extend(getattr(page, field))
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return items
+
+
+async def _all_tools(session: ClientSession) -> tuple[RemoteTool, ...]:
+    out = []
+    for tool in await _pages(session.list_tools, "tools"):
+        hints = tool.annotations.model_dump(exclude_none=True) if tool.annotations else {}
+        out.append(RemoteTool(tool.name, tool.description or "", dict(tool.input_schema or {}), hints))
+    return tuple(out)
+
+
+async def _all_prompts(session: ClientSession) -> tuple[RemotePrompt, ...]:
+    return tuple(
+        RemotePrompt(p.name, p.description or "", tuple((a.name, bool(a.required)) for a in p.arguments or ()))
+        for p in await _pages(session.list_prompts, "prompts")
+    )
+
+
+async def _all_resources(session: ClientSession) -> tuple[RemoteResource, ...]:
+    return tuple(
+        RemoteResource(str(r.uri), r.name, r.description or "", r.mime_type or "")
+        for r in await _pages(session.list_resources, "resources")
+    )
+
+
+def _content_text(block: Any) -> str:
+    kind = getattr(block, "type", "")
+    if kind == "text":
+        return str(block.text)
+    if kind == "image":
+        return f"[image ({block.mime_type}) left out]"
+    if kind == "audio":
+        return f"[audio ({block.mime_type}) left out: glmcode passes no audio to the model]"
+    if kind == "resource":
+        inner = block.resource
+        text = getattr(inner, "text", None)
+        return text if isinstance(text, str) else f"[binary resource {inner.uri} ({inner.mime_type}) left out]"
+    if kind == "resource_link":
+        return f"[resource {block.uri}" + (f": {block.description}" if block.description else "") + "]"
+    return f"[{kind or 'unknown'} content left out]"
+
+
+def _result(result: types.CallToolResult) -> RemoteResult:
+    texts, images = [], []
+    for block in result.content:
+        if getattr(block, "type", "") == "image":
+            images.append((str(block.mime_type), len(block.data) * 3 // 4))
+        else:
+            texts.append(_content_text(block))
+    return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))
+
+
+def describe_error(exc: BaseException, target: str) -> str:
+    """A failure to connect, said so the user knows what to fix."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, FileNotFoundError):
+        return f"the command was not found ({exc.filename or target}); check `command` and PATH"
+    if isinstance(exc, PermissionError):
+        return f"the command cannot be run: permission denied ({exc.filename or target})"
+    if isinstance(exc, MCPError):
+        if exc.message == "Connection closed":
+            return "the server closed the connection during start-up"
+        return f"the server refused to start: {exc.message}"
+    name = type(exc).__name__
+    if name == "HTTPStatusError":
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", "?")
+        hint = " (check the token or headers)" if status in (401, 403) else ""
+        return f"{target} answered HTTP {status}{hint}"
+    if name in ("ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"):
+        return f"cannot reach {target}: {exc or name}"
+    if isinstance(exc, OSError):
+        return f"cannot start it: {exc.strerror or exc}"
+    return f"{name}: {exc}"

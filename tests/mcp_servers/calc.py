@@ -1,0 +1,82 @@
+"""A small MCP server for the tests, on the SDK's own server API: `python calc.py` serves
+stdio; `python calc.py --http` serves streamable HTTP on 127.0.0.1 and prints its URL."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+app = MCPServer("calc")
+if os.environ.get("CALC_MARK"):  # tells a test the server was started
+    with open(os.environ["CALC_MARK"], "a") as mark:
+        mark.write(f"started {os.getpid()}\n")
+
+
+@app.tool()
+def add(a: int, b: int) -> int:
+    """Add two whole numbers."""
+    return a + b
+
+
+@app.tool()
+def fail(reason: str) -> str:
+    """Always fails, with the reason given."""
+    raise ToolError(f"cannot do that: {reason}")
+
+
+@app.tool()
+def sleep(seconds: float) -> str:
+    """Sleeps, then says so."""
+    time.sleep(seconds)
+    return "slept"
+
+
+@app.tool()
+def crash() -> str:
+    """Ends the server's process at once."""
+    sys.stderr.write("calc: crashing on purpose\n")
+    sys.stderr.flush()
+    os._exit(3)
+
+
+@app.tool()
+def pid() -> int:
+    """The server's process id."""
+    return os.getpid()
+
+
+@app.prompt()
+def review(path: str) -> str:
+    """Ask for a review of a file."""
+    return f"Please review {path} carefully."
+
+
+@app.resource("notes://today", name="today", description="Today's notes")
+def today() -> str:
+    return "buy milk"
+
+
+def _serve_http() -> None:
+    import socket
+
+    import anyio
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    # Listening already: a client that connects now waits in the backlog until uvicorn runs.
+    print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
+    config = uvicorn.Config(app.streamable_http_app(), log_level="warning")
+    anyio.run(uvicorn.Server(config).serve, [sock])
+
+
+if __name__ == "__main__":
+    if "--http" in sys.argv:
+        _serve_http()
+    else:
+        app.run()

@@ -1,0 +1,194 @@
+"""MCP end to end: real servers written with the SDK (tests/mcp_servers/calc.py), over stdio and
+streamable HTTP on 127.0.0.1, driven by `glmcode exec` against the fake GLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import run_glmcode
+
+from glmcode.config.trust import trust_project
+
+CALC = Path(__file__).resolve().parent / "mcp_servers" / "calc.py"
+KEY = "test-key-5d1c9a7e3b2f4a60"
+# The machine may be busy: a server written in Python takes seconds to import its SDK.
+SLOW_START = 60
+
+
+def _env(fake: object) -> dict[str, str]:
+    return {"ZAI_API_KEY": KEY, "GLMCODE_BASE_URL": fake.base_url}  # type: ignore[attr-defined]
+
+
+def _config(servers: dict[str, dict]) -> None:
+    """Servers in the user's config file."""
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, table in servers.items():
+        lines.append(f"[mcp_servers.{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in {"startup_timeout_s": SLOW_START, **table}.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _calc(**extra: object) -> dict:
+    return {"command": sys.executable, "args": [str(CALC)], **extra}
+
+
+def _call(name: str, args: dict, call_id: str = "c1") -> dict:
+    return {"tool_calls": [{"name": name, "arguments": args, "id": call_id}]}
+
+
+def _tool_messages(body: dict) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_add_list_exec_remove_as_a_new_user_would(fake_glm, tmp_path: Path) -> None:
+    added = run_glmcode(["mcp", "add", "calc", "--", sys.executable, str(CALC)], tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "added MCP server calc" in added.stdout
+    listed = run_glmcode(["mcp", "list"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "calc  stdio" in listed.stdout and "ready · 5 tools" in listed.stdout
+
+    fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}), {"content": "2 + 3 = 5"}])
+    proc = run_glmcode(["exec", "--full-auto", "add 2 and 3"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2 + 3 = 5\n"
+    first, second = (r.body for r in fake.requests)
+    [add] = [t["function"] for t in first["tools"] if t["function"]["name"] == "mcp__calc__add"]
+    assert add["description"] == "Add two whole numbers."
+    assert add["parameters"]["type"] == "object" and set(add["parameters"]["required"]) == {"a", "b"}
+    assert _tool_messages(second) == ["5"]
+
+    removed = run_glmcode(["mcp", "remove", "calc"], tmp_path)
+    assert removed.returncode == 0 and "removed MCP server calc" in removed.stdout
+    assert "no MCP servers configured" in run_glmcode(["mcp", "list"], tmp_path).stdout
+
+
+def test_an_untrusted_projects_server_is_not_started(fake_glm, git_repo: Path, tmp_path: Path) -> None:
+    mark = tmp_path / "started.txt"
+    (git_repo / ".mcp.json").write_text(json.dumps(
+        {"mcpServers": {"calc": {"command": sys.executable, "args": [str(CALC)], "env": {"CALC_MARK": str(mark)}}}}
+    ))
+    fake = fake_glm([{"content": "ok"}])
+    proc = run_glmcode(["exec", "--full-auto", "hi"], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert "defines the MCP server calc" in proc.stderr and "glmcode trust" in proc.stderr
+    assert not mark.exists()
+    assert not any(t["function"]["name"].startswith("mcp__") for t in fake.requests[0].body["tools"])
+
+    trust_project(git_repo)
+    fake = fake_glm([_call("mcp__calc__add", {"a": 1, "b": 1}), {"content": "2"}])
+    proc = run_glmcode(["exec", "--full-auto", "1+1"], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert mark.read_text().startswith("started ")
+    assert _tool_messages(fake.requests[1].body) == ["2"]
+
+
+def test_errors_timeouts_and_a_crash_become_results_the_model_can_act_on(fake_glm, tmp_path: Path) -> None:
+    _config({"calc": _calc(tool_timeout_s=5)})
+    fake = fake_glm([
+        _call("mcp__calc__fail", {"reason": "no"}, "c1"),
+        _call("mcp__calc__sleep", {"seconds": 60}, "c2"),
+        _call("mcp__calc__add", {"a": 2, "b": 2}, "c3"),
+        _call("mcp__calc__crash", {}, "c4"),
+        _call("mcp__calc__add", {"a": 1, "b": 2}, "c5"),
+        {"content": "done"},
+    ])
+    proc = run_glmcode(["exec", "--full-auto", "try things"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    results = _tool_messages(fake.requests[-1].body)
+    failed, timed_out, after_timeout, crashed, after_crash = results
+    assert failed.startswith("Error") and "cannot do that: no" in failed
+    assert timed_out.startswith("Error:") and "did not answer within 5s (tool_timeout_s)" in timed_out
+    assert after_timeout == "4"  # the server is still there after a call that hung
+    assert crashed.startswith("Error:") and "went away" in crashed and "/mcp restart calc" in crashed
+    assert after_crash.startswith("Error:") and "not running" in after_crash
+    assert "crashing on purpose" in after_crash  # the tail of its stderr
+    assert proc.stdout == "done\n"
+
+
+def test_servers_that_cannot_start_or_hang_are_named_and_the_run_goes_on(fake_glm, tmp_path: Path) -> None:
+    hang = tmp_path / "hang.py"
+    hang.write_text("import sys\nsys.stderr.write('hang: waiting forever\\n')\nsys.stdin.read()\n")
+    _config({
+        "ghost": {"command": str(tmp_path / "no-such-program")},
+        "slow": {"command": sys.executable, "args": [str(hang)], "startup_timeout_s": 1},
+        "calc": _calc(),
+    })
+    fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 5}), {"content": "7"}])
+    proc = run_glmcode(["exec", "--full-auto", "add"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert "MCP server ghost is not available: the command was not found" in proc.stderr
+    assert "MCP server slow is not available: it did not start within 1s (startup_timeout_s)" in proc.stderr
+    assert "hang: waiting forever" in proc.stderr  # the tail of its stderr
+    assert "/mcp restart slow" in proc.stderr
+    assert _tool_messages(fake.requests[1].body) == ["7"]
+
+
+def test_without_full_auto_mcp_tools_need_a_rule(fake_glm, tmp_path: Path) -> None:
+    _config({"calc": _calc()})
+    fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}), {"content": "refused"}])
+    proc = run_glmcode(["exec", "add"], tmp_path, _env(fake))  # exec's default mode: auto-edit
+    assert proc.returncode == 0, proc.stderr
+    [refused] = _tool_messages(fake.requests[1].body)
+    assert "needs approval in auto-edit mode" in refused and "mcp__calc__*" in refused
+
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
+    config.write_text('[permissions]\nallow = ["mcp__calc__*"]\ndeny = ["mcp__calc__crash"]\n\n' + config.read_text())
+    fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}, "c1"), _call("mcp__calc__crash", {}, "c2"), {"content": "5"}])
+    proc = run_glmcode(["exec", "add"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    added, crashed = _tool_messages(fake.requests[2].body)
+    assert added == "5" and "refused by the deny rule 'mcp__calc__crash'" in crashed
+
+
+@pytest.fixture
+def http_calc() -> Iterator[str]:
+    proc = subprocess.Popen([sys.executable, str(CALC), "--http"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_streamable_http_server_from_mcp_config(fake_glm, tmp_path: Path, http_calc: str) -> None:
+    servers = tmp_path / "ci-mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"web": {"type": "http", "url": http_calc, "startup_timeout_s": SLOW_START}}}))
+    fake = fake_glm([_call("mcp__web__add", {"a": 20, "b": 22}), {"content": "42"}])
+    proc = run_glmcode(["exec", "--full-auto", "--mcp-config", str(servers), "-o", "stream-json", "add"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    [result] = [e for e in events if e["type"] == "tool_result"]
+    assert (result["name"], result["output"], result["is_error"]) == ("mcp__web__add", "42", False)
+    assert _tool_messages(fake.requests[1].body) == ["42"]
+
+
+def test_servers_end_with_glmcode_even_when_it_is_terminated(fake_glm, tmp_path: Path) -> None:
+    _config({"calc": _calc()})
+    fake = fake_glm([_call("mcp__calc__pid", {}, "c1"), _call("mcp__calc__sleep", {"seconds": 60}, "c2"), {"content": "x"}])
+    env = {**os.environ, **_env(fake)}
+    proc = subprocess.Popen([sys.executable, "-m", "glmcode", "exec", "--full-auto", "-o", "stream-json", "go"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server_pid = None
+    for line in proc.stdout:  # type: ignore[union-attr]
+        event = json.loads(line)
+        if event["type"] == "tool_result" and event["name"] == "mcp__calc__pid":
+            server_pid = int(event["output"])
+        if event["type"] == "tool_call" and event["name"] == "mcp__calc__sleep":
+            proc.send_signal(signal.SIGTERM)
+            break
+    assert server_pid is not None
+    assert proc.wait(30) == 130
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)

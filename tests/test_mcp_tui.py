@@ -1,0 +1,93 @@
+"""MCP in the interactive session, in a pseudo-terminal: the approval prompt for a server's
+tool, /mcp, /mcp restart, a server's prompt as a slash command, @SERVER:URI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tui_harness import Term
+
+CALC = Path(__file__).resolve().parent / "mcp_servers" / "calc.py"
+SLOW = 60.0  # a busy machine takes seconds to start a server written in Python
+
+
+@pytest.fixture
+def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, object, Path]]]:
+    terms: list[Term] = []
+    project = tmp_path / "project"
+    project.mkdir()
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[mcp_servers.calc]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(CALC))}]\n"
+        f"startup_timeout_s = {SLOW}\n"
+    )
+
+    def start(turns: list) -> tuple[Term, object, Path]:
+        fake = fake_glm(turns)
+        term = Term([], project, fake.base_url)
+        terms.append(term)
+        term.wait(lambda _: "(shift-tab)" in term.bottom())
+        return term, fake, project
+
+    yield start
+    for term in terms:
+        term.close()
+
+
+def _prompt_back(term: Term) -> None:
+    """Keys typed while a run ends could reach the terminal before the prompt reads them."""
+    term.wait(lambda _: "(shift-tab)" in term.bottom())
+
+
+def _add(call_id: str = "c1") -> dict:
+    return {"tool_calls": [{"name": "mcp__calc__add", "arguments": {"a": 2, "b": 3}, "id": call_id}]}
+
+
+def test_a_servers_tool_asks_first_and_always_for_the_server_is_offered(session) -> None:
+    term, fake, project = session([_add("c1"), {"content": "It is 5."}, _add("c2"), {"content": "Still 5."}])
+    term.send("add 2 and 3\r")
+    screen = term.wait("y yes", timeout=SLOW)
+    assert "mcp__calc__add" in screen and "MCP server calc, tool add" in screen
+    assert "a always mcp__calc__add this session  p always every calc tool in this project" in screen
+    term.send("p")
+    term.wait("It is 5.")
+    assert fake.requests[1].body["messages"][-1]["content"] == "5"
+    assert 'allow = ["mcp__calc__*"]' in (project / ".glmcode" / "config.toml").read_text()
+    _prompt_back(term)
+    term.send("again\r")
+    term.wait("Still 5.", timeout=SLOW)  # no question this time: the server's tools are allowed
+    assert fake.requests[3].body["messages"][-1]["content"] == "5"
+
+
+def test_mcp_command_prompts_resources_and_restart(session) -> None:
+    term, fake, _ = session([{"content": "Hello."}, {"content": "Reviewed."}, {"content": "Noted."}])
+    term.send("hi\r")  # the first message waits for the servers still starting
+    term.wait("Hello.", timeout=SLOW)
+    _prompt_back(term)
+    term.send("/mcp calc\r")
+    screen = term.wait("@calc:notes://today")
+    _prompt_back(term)
+    assert "● calc  ready" in screen and "5 tools, 1 prompt, 1 resource" in screen
+    assert "mcp__calc__add" in screen and "/mcp__calc__review" in screen
+
+    term.send("/mcp__calc__review src/app.py\r")
+    term.wait("Reviewed.")
+    _prompt_back(term)
+    assert fake.requests[1].body["messages"][-1]["content"] == "Please review src/app.py carefully."
+
+    term.send("what is in @calc:notes://today ?\r")
+    term.wait("Noted.")
+    _prompt_back(term)
+    message = fake.requests[2].body["messages"][-1]["content"]
+    assert message.startswith("what is in calc:notes://today ?")
+    assert '<attached resource="calc:notes://today">\nbuy milk\n</attached>' in message
+
+    term.send("/mcp restart calc\r")
+    term.wait("calc is running: 5 tools", timeout=SLOW)
