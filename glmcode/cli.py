@@ -41,6 +41,7 @@ def _run_exec(params: dict[str, Any]) -> int:
         return exec_command(
             params["prompt"], _flags(params), cd=params["cd"], output_format=params["output_format"],
             verbose=params["verbose"], max_turns=params["max_turns"], resume=params["resume"],
+            images=params["image"],
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -135,6 +136,7 @@ def build_app() -> Any:
         "text", "--output-format", "-o", help="text, json or stream-json.", callback=_output_format
     )
     verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
+    image_opt = typer.Option(None, "--image", help="Attach an image (png, jpeg, webp, gif; repeatable).")
 
     @app.callback()
     def root(
@@ -164,6 +166,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        image: list[str] = image_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
@@ -171,6 +174,7 @@ def build_app() -> Any:
         flags = _flags(ctx.params)
         raise typer.Exit(exec_command(
             prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
+            images=image or [],
         ))
 
     @app.command("chat", hidden=True)
@@ -247,6 +251,7 @@ def build_app() -> Any:
         cd: str = cwd_opt,
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
+        image: list[str] = image_opt,
     ) -> None:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
@@ -255,7 +260,7 @@ def build_app() -> Any:
         options = FixOptions(
             task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
             patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
-            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd,
+            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, images=tuple(image or ()),
         )
         raise typer.Exit(fix_command(options, flags, cd=cd))
 

@@ -59,6 +59,7 @@ def open_workspace(
     from glmcode.llm.client import GLMClient
     from glmcode.llm.types import ClientConfig
     from glmcode.paths import config_dir
+    from glmcode.images.viewer import ImageViewer
     from glmcode.permissions.policy import Policy
 
     env = os.environ if env is None else env
@@ -82,6 +83,7 @@ def open_workspace(
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=tuple(_resolve_dir(d, cwd) for d in settings.add_dirs),
+        see_image=ImageViewer(config, settings.vision_model) if settings.vision_model else None,
     )
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd)
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
@@ -144,6 +146,7 @@ def _resumed_messages(resume: Replay, system_prompt: str) -> list[dict[str, Any]
 def _session_writer(
     settings: Settings, cwd: Path, env: Mapping[str, str], system_prompt: str, resume: Replay | None
 ) -> SessionWriter:
+    from glmcode.images.store import images_dir
     from glmcode.paths import sessions_dir
 
     if resume is not None:
@@ -154,8 +157,12 @@ def _session_writer(
     return SessionWriter(
         path,
         session_id=session_id,
-        header={"cwd": str(cwd), "model": settings.model, "created": time.time(), "system_prompt": system_prompt},
+        header={
+            "cwd": str(cwd), "model": settings.model, "created": time.time(), "system_prompt": system_prompt,
+            "images": str(images_dir(env)),
+        },
         redact=(settings.api_key or "",),
+        images=images_dir(env),
     )
 
 

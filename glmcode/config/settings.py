@@ -28,6 +28,8 @@ class Settings:
     timeout: float = 300.0
     compact_threshold: float = 0.8
     permission_mode: str = "ask"
+    vision_model: str = "glm-4.6v"
+    image_mode: str = "describe"
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     add_dirs: tuple[str, ...] = ()
@@ -37,7 +39,7 @@ class Settings:
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
-           "timeout", "compact_threshold", "permission_mode")
+           "timeout", "compact_threshold", "permission_mode", "vision_model", "image_mode")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -116,6 +116,8 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "timeout": _positive_number,
     "compact_threshold": _share,
     "permission_mode": _choice("permission mode", MODES),
+    "vision_model": _text,
+    "image_mode": _choice("image mode", ("describe", "native")),
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,

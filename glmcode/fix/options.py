@@ -26,6 +26,7 @@ class FixOptions:
     verbose: bool = False
     max_turns: int | None = None
     budget_usd: float | None = None
+    images: tuple[str, ...] = ()  # go with the task to the first attempt
 
     @property
     def use_worktree(self) -> bool:

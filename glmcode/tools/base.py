@@ -70,6 +70,8 @@ class ToolContext:
     workspace: Path
     extra_dirs: tuple[Path, ...] = ()
     cancel: threading.Event = field(default_factory=threading.Event)
+    # What an image file shows, in words, from a model that can see; None when none is set.
+    see_image: Callable[[Path], str] | None = None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:

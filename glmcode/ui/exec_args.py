@@ -24,6 +24,7 @@ _VALUE = {
     "--add-dir": "add_dir",
     "--cd": "cd", "-C": "cd",
     "--max-tokens": "max_tokens",
+    "--image": "image",
 }
 _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
@@ -39,6 +40,7 @@ def defaults() -> dict[str, Any]:
         "prompt": None, "output_format": "text", "verbose": False, "max_turns": None, "resume": None,
         "model": None, "provider": None, "base_url": None, "permission_mode": None,
         "full_auto": False, "add_dir": [], "cd": None, "max_tokens": None, "thinking": None,
+        "image": [],
     }
 
 
@@ -64,7 +66,7 @@ def parse(args: list[str]) -> dict[str, Any] | None:
                 value = next(words, None)
                 if value is None or (value.startswith("-") and value != "-"):
                     return None
-            if key == "add_dir":
+            if key in ("add_dir", "image"):
                 params[key].append(value)
                 continue
             if key in seen or not _accept(params, key, value):

@@ -16,6 +16,7 @@ from typing import IO, Any
 from glmcode.events import (
     Error,
     Event,
+    ImagesDescribed,
     Notice,
     ReasoningDelta,
     Retrying,
@@ -25,6 +26,7 @@ from glmcode.events import (
     ToolCallStarted,
     TurnFinished,
 )
+from glmcode.ui.described import described_text
 
 EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "interrupted": 130}
 HEADLESS_HINT = (
@@ -42,6 +44,7 @@ def exec_command(
     verbose: bool,
     max_turns: int | None,
     resume: str | None = None,
+    images: list[str] | None = None,
 ) -> int:
     from glmcode.agent.loop import drive
     from glmcode.agent.setup import open_workspace
@@ -61,6 +64,16 @@ def exec_command(
     settings, cwd, earlier = run.settings, run.cwd, run.resume
     for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
+    attached = None
+    if images:
+        from glmcode.images.load import ImageError
+        from glmcode.images.attach import attach
+
+        try:
+            attached = attach(images, settings)
+        except ImageError as exc:
+            err.write(f"glmcode: {exc}; nothing was sent\n")
+            return 2
     try:
         ws = open_workspace(settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier)
     except OSError as exc:
@@ -76,7 +89,7 @@ def exec_command(
     for notice in ws.notices:
         renderer.handle(notice)
     try:
-        drive(ws.agent.run(prompt), renderer.handle)
+        drive(ws.agent.run(prompt) if attached is None else attached.run(ws.agent, prompt), renderer.handle)
     finally:
         ws.session.close()
     return EXIT_CODES.get(renderer.status, 1)
@@ -140,6 +153,9 @@ class TextRenderer(Renderer):
         elif isinstance(event, Notice):
             self._end_out_line()
             self._say(f"glmcode: {event.message}")
+        elif isinstance(event, ImagesDescribed):
+            if self.progress:
+                self._say(f"glmcode: {described_text(event)}")
         elif isinstance(event, Error):
             self._end_reasoning()
             self._end_out_line()

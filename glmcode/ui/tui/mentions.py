@@ -1,6 +1,7 @@
 """`@path` in a prompt: the file's content goes along with the message, so the model need not
 spend a turn reading it. Each file is capped, and the message says when it was cut and how the
-model can read the rest."""
+model can read the rest. An image (`@shot.png`, or an image's path pasted or dragged into the
+prompt, which terminals insert as text) goes along as an image instead."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from glmcode.images.load import is_image_path
+
 MAX_LINES = 2000
 MAX_CHARS = 60_000
 MAX_TOTAL_CHARS = 200_000
 MAX_ENTRIES = 200
 _MENTION = re.compile(r"(?<![\w@/])@([^\s`'\"<>]+)")
 _TRAILING = ".,;:!?)]}"
+# A path as a terminal pastes a dragged file: bare, or quoted when it holds spaces.
+_PASTED_IMAGE = re.compile(
+    r"""(?:'([^'\n]+\.(?:png|jpe?g|webp|gif))'|"([^"\n]+\.(?:png|jpe?g|webp|gif))"|((?:~|\.{0,2})?/[^\s'"]+\.(?:png|jpe?g|webp|gif)))""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Expanded:
     message: str
     attached: tuple[Attachment, ...]
     problems: tuple[str, ...]
+    images: tuple[tuple[str, Path], ...] = ()  # (as written, where it is)
 
 
 def expand_mentions(prompt: str, cwd: Path) -> Expanded:
@@ -38,7 +47,15 @@ def expand_mentions(prompt: str, cwd: Path) -> Expanded:
     problems: list[str] = []
     blocks: list[str] = []
     seen: set[Path] = set()
+    images: list[tuple[str, Path]] = []
     total = 0
+    for match in _PASTED_IMAGE.finditer(prompt):
+        written = next(g for g in match.groups() if g)
+        path = Path(written).expanduser()
+        path = path if path.is_absolute() else cwd / path
+        if path.is_file() and path.resolve() not in seen:
+            seen.add(path.resolve())
+            images.append((written, path.resolve()))
     for match in _MENTION.finditer(prompt):
         found = _existing(match.group(1), cwd)
         if found is None:
@@ -48,6 +65,9 @@ def expand_mentions(prompt: str, cwd: Path) -> Expanded:
         if path in seen:
             continue
         seen.add(path)
+        if path.is_file() and is_image_path(path):
+            images.append((shown, path))
+            continue
         if total >= MAX_TOTAL_CHARS:
             problems.append(f"@{shown} not attached: the message already carries {MAX_TOTAL_CHARS:,} characters of files")
             continue
@@ -63,7 +83,7 @@ def expand_mentions(prompt: str, cwd: Path) -> Expanded:
         blocks.append(block)
         attached.append(attachment)
     message = prompt if not blocks else prompt.rstrip() + "\n\n" + "\n\n".join(blocks)
-    return Expanded(message, tuple(attached), tuple(problems))
+    return Expanded(message, tuple(attached), tuple(problems), tuple(images))
 
 
 def _existing(raw: str, cwd: Path) -> tuple[str, Path] | None:
