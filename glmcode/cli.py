@@ -45,6 +45,7 @@ def _run_exec(params: dict[str, Any]) -> int:
             params["prompt"], _flags(params), cd=params["cd"], output_format=params["output_format"],
             verbose=params["verbose"], max_turns=params["max_turns"], resume=params["resume"],
             answer=_answer(params),
+            images=params["image"],
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -144,6 +145,7 @@ def build_app() -> Any:
     verbose_opt = typer.Option(False, "--verbose", "-v", help="Show reasoning and tool calls on stderr.")
     last_message_opt = typer.Option(None, "--output-last-message", help="Also write the final answer to this file.")
     mcp_config_opt = typer.Option(None, "--mcp-config", help="A .mcp.json-style file of MCP servers for this run (repeatable).")
+    image_opt = typer.Option(None, "--image", help="Attach an image (png, jpeg, webp, gif; repeatable).")
 
     @app.callback()
     def root(
@@ -180,6 +182,7 @@ def build_app() -> Any:
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
         mcp_config: list[str] = mcp_config_opt,
+        image: list[str] = image_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
         from glmcode.ui.headless import exec_command
@@ -188,6 +191,7 @@ def build_app() -> Any:
         raise typer.Exit(exec_command(
             prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
             answer=_answer(ctx.params),
+            images=image or [],
         ))
 
     @app.command("chat", hidden=True)
@@ -272,6 +276,7 @@ def build_app() -> Any:
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
         mcp_config: list[str] = mcp_config_opt,
+        image: list[str] = image_opt,
     ) -> None:
         """Fix something until a check passes, and hand back a patch."""
         from glmcode.fix import FixOptions, fix_command
@@ -281,6 +286,7 @@ def build_app() -> Any:
             task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
             patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
             verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, output_last_message=output_last_message,
+            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, images=tuple(image or ()),
         )
         raise typer.Exit(fix_command(options, flags, cd=cd))
 

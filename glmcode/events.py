@@ -171,6 +171,18 @@ class Compacted(Event):
 
 
 @dataclass(frozen=True)
+class ImagesDescribed(Event):
+    """The vision model described the prompt's images; `description` went to the main model
+    in their place. `images` are their labels (`[image shot.png 1280x720]`)."""
+
+    type: ClassVar[str] = "images_described"
+    model: str
+    images: tuple[str, ...]
+    description: str
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
 class TurnFinished(Event):
     type: ClassVar[str] = "turn_finished"
     turn: int

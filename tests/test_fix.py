@@ -560,3 +560,28 @@ def test_interrupt_while_the_model_answers_keeps_the_work_done_so_far(fake_glm, 
     assert out["status"] == "interrupted" and out["attempts"][0]["agent_status"] == "interrupted"
     assert "a * b" in patch_file.read_text(), "the edit made before Ctrl-C is in the patch"
     assert _state(repo) == before
+
+
+def test_fix_with_an_image_sends_it_to_the_vision_model_first(fake_glm, git_repo: Path) -> None:
+    from PIL import Image as Pillow
+
+    repo = _project(git_repo)
+    Pillow.new("RGB", (40, 30), "red").save(repo / "failure.png", "PNG")
+    fake = fake_glm([
+        {"by_model": {"glm-4.6v": {"content": "A red test report: assert -1 == 5"}}},
+        _edit("a - b", "a + b"),
+        _answer(),
+    ])
+    proc = run_glmcode(["fix", "make the tests pass", "--check", PYTEST, "--image", "failure.png"], repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert [r.body["model"] for r in fake.requests] == ["glm-4.6v", "glm-4.6", "glm-4.6"]
+    task = fake.requests[1].body["messages"][-1]["content"]
+    assert task.startswith("make the tests pass") and "A red test report: assert -1 == 5" in task
+
+
+def test_fix_with_a_missing_image_exits_2_before_any_work(fake_glm, git_repo: Path) -> None:
+    repo = _project(git_repo)
+    fake = fake_glm([_answer()])
+    proc = run_glmcode(["fix", "make the tests pass", "--check", PYTEST, "--image", "nope.png"], repo, _env(fake))
+    assert proc.returncode == 2
+    assert "nope.png: no such file" in proc.stderr and fake.requests == []

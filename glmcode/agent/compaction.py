@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from glmcode.events import Event, Retrying, TokenUsage
+from glmcode.llm.content import content_text, is_image_part
 from glmcode.llm.types import ModelReply
 
 SUMMARY_HEADER = "[Summary of the earlier conversation, which was compacted to fit the context window]"
@@ -26,6 +27,9 @@ PROMPT_FILE = Path(__file__).with_name("compaction_prompt.md")
 # Tokens are estimated from characters, on the safe side for code and English (GLM's tokenizer
 # averages nearer 4); the agent lowers it when the API counts more (Chinese text: nearer 1.3).
 CHARS_PER_TOKEN = 3.0
+# What an image weighs in the estimate: a screenshot costs GLM's vision models about a
+# thousand tokens or more, its base64 far more characters than that.
+IMAGE_CHARS = 6000
 KEEP_TURNS = 3  # the latest model turns kept word for word, if they fit in KEEP_SHARE
 KEEP_SHARE = 0.25
 TARGET_SHARE = 0.5  # the most the conversation may fill afterwards
@@ -69,7 +73,10 @@ def conversation_chars(messages: Sequence[dict[str, Any]], tools: list[dict[str,
 
 
 def message_chars(message: dict[str, Any]) -> int:
-    size = len(str(message.get("content") or "")) + len(str(message.get("reasoning_content") or ""))
+    content = message.get("content")
+    size = len(content_text(content)) + len(str(message.get("reasoning_content") or ""))
+    if isinstance(content, list):
+        size += IMAGE_CHARS * sum(1 for part in content if is_image_part(part))
     for call in message.get("tool_calls") or ():
         function = call.get("function") or {}
         size += len(str(function.get("name") or "")) + len(str(function.get("arguments") or "")) + 40
@@ -222,7 +229,7 @@ def _ask(client: ModelClient, request: list[dict[str, Any]]) -> Generator[Event,
 def _request_text(transcript: str, prompt: dict[str, Any] | None, focus: str) -> str:
     parts = [f"<transcript>\n{transcript}\n</transcript>"]
     if prompt is not None:
-        text = _cut_text(str(prompt.get("content") or ""), PROMPT_CONTEXT_CHARS)
+        text = _cut_text(content_text(prompt.get("content")), PROMPT_CONTEXT_CHARS)
         parts.append(
             "The user's latest request, which stays in the conversation word for word after your "
             f"summary (for context; do not repeat it):\n<latest_request>\n{text}\n</latest_request>"
@@ -260,7 +267,7 @@ def _transcript(old: list[dict[str, Any]], names: dict[str, str], budget: int) -
 
 def _entry(message: dict[str, Any], names: dict[str, str], tool_cap: int) -> str:
     role = message.get("role")
-    content = str(message.get("content") or "")
+    content = content_text(message.get("content"))
     if role == "tool":
         name = names.get(str(message.get("tool_call_id")), "tool")
         return f"### Result of {name}\n{_cut_text(content, tool_cap)}"

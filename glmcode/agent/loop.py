@@ -127,7 +127,7 @@ class Agent:
         # the API counts more tokens than it predicts (text in Chinese, say).
         self.chars_per_token = CHARS_PER_TOKEN
 
-    def run(self, prompt: str) -> Generator[Event, None, None]:
+    def run(self, prompt: str | list[dict[str, Any]]) -> Generator[Event, None, None]:
         """Yields the run's events; each is in the session file before it is yielded.
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
@@ -191,7 +191,7 @@ class Agent:
         if self._checkpointed and self.after_changes is not None:
             yield from self.after_changes()
 
-    def _run(self, prompt: str) -> Iterator[Event]:
+    def _run(self, prompt: str | list[dict[str, Any]]) -> Iterator[Event]:
         if self.before_run is not None:
             yield from self.before_run()  # extensions bring their tools up to date (MCP servers)
         totals = self._totals = _Totals()  # sub-agents' usage is added to it too

@@ -18,11 +18,13 @@ import json
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 from glmcode.agent.redaction import Redactor
 from glmcode.events import Compacted, Event, MessageAdded, ReasoningDelta, TextDelta
+from glmcode.llm.content import has_images
 
 FORMAT_VERSION = 1
 _DELTAS = (TextDelta, ReasoningDelta)
@@ -47,8 +49,12 @@ class SessionWriter:
         session_id: str,
         header: dict[str, Any] | None = None,
         redact: Iterable[str] = (),
+        images: Path | None = None,
     ) -> None:
+        """`images`: the folder inline images are stored in (by hash), so that the file holds
+        references instead of base64; without it they are written inline."""
         self.path = path
+        self._images = images
         self.session_id = session_id
         self._redactor = Redactor(redact)
         self._pending_type = ""
@@ -73,6 +79,8 @@ class SessionWriter:
             self._pending.append(event.text)
             return
         self._write_pending()
+        if self._images is not None and _carries_images(event):
+            event = _with_image_references(event, self._images)
         self._write_line(event.to_dict())
         self._file.flush()
         if isinstance(event, _DURABLE):
@@ -106,6 +114,24 @@ class SessionWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _carries_images(event: Event) -> bool:
+    if isinstance(event, MessageAdded):
+        return has_images(event.message)
+    return isinstance(event, Compacted) and any(has_images(m) for m in event.messages)
+
+
+def _with_image_references(event: Event, folder: Path) -> Event:
+    from glmcode.images.store import to_references
+
+    if isinstance(event, MessageAdded):
+        message = to_references(event.message, folder)
+        return event if message is event.message else MessageAdded(message)
+    if isinstance(event, Compacted):
+        messages = [to_references(m, folder) for m in event.messages]
+        return replace(event, messages=messages)
+    return event
 
 
 def _drop_partial_line(path: Path) -> None:

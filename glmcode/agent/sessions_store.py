@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.events import TokenUsage
+from glmcode.llm.content import has_images
 from glmcode.text import count
 
 INTERRUPTED_RESULT = (
@@ -122,13 +123,13 @@ def replay(path: Path) -> Replay:
     for position, record in enumerate(records):
         kind = record.get("type")
         if kind == "message" and isinstance(record.get("message"), dict):
-            message = record["message"]
+            message = _with_images(record["message"], header)
             state.messages.append(message)
             state.positions.append(position)
             if message.get("role") == "assistant":
                 replied = True
         elif kind == "compacted" and isinstance(record.get("messages"), list):
-            _compact(state, [m for m in record["messages"] if isinstance(m, dict)], position)
+            _compact(state, [_with_images(m, header) for m in record["messages"] if isinstance(m, dict)], position)
         elif kind == "rewind" and isinstance(record.get("keep"), int):
             keep = max(1, record["keep"])
             state.messages, state.positions = state.messages[:keep], state.positions[:keep]
@@ -156,6 +157,17 @@ def replay(path: Path) -> Replay:
             replied = True
     _repair(state, replied, streamed, cut_tail, len(records))
     return state
+
+
+def _with_images(message: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
+    """The message with its stored images put back (they are kept by hash beside the sessions,
+    in the folder the header names)."""
+    folder = header.get("images")
+    if not isinstance(folder, str) or not has_images(message):
+        return message
+    from glmcode.images.store import from_references
+
+    return from_references(message, Path(folder))
 
 
 def _compact(state: Replay, new: list[dict[str, Any]], position: int) -> None:

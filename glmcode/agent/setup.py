@@ -74,6 +74,7 @@ def open_workspace(
     from glmcode.llm.types import ClientConfig
     from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
+    from glmcode.images.viewer import ImageViewer
     from glmcode.permissions.policy import Policy
     from glmcode.sandbox.choose import choose_sandbox, limits_from
     from glmcode.sandbox.secrets import secret_paths
@@ -122,6 +123,7 @@ def open_workspace(
         sandbox=choice.sandbox,
         limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
         web=web_access(settings, policy) if settings.web else None,
+        see_image=ImageViewer(config, settings.vision_model) if settings.vision_model else None,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     runner.relay_limit = settings.max_subagents
@@ -229,6 +231,7 @@ def _resumed_messages(resume: Replay, system_prompt: str) -> list[dict[str, Any]
 def _session_writer(
     settings: Settings, cwd: Path, env: Mapping[str, str], system_prompt: str, resume: Replay | None
 ) -> SessionWriter:
+    from glmcode.images.store import images_dir
     from glmcode.paths import sessions_dir
 
     if resume is not None:
@@ -239,8 +242,12 @@ def _session_writer(
     return SessionWriter(
         path,
         session_id=session_id,
-        header={"cwd": str(cwd), "model": settings.model, "created": time.time(), "system_prompt": system_prompt},
+        header={
+            "cwd": str(cwd), "model": settings.model, "created": time.time(), "system_prompt": system_prompt,
+            "images": str(images_dir(env)),
+        },
         redact=(settings.api_key or "",),
+        images=images_dir(env),
     )
 
 

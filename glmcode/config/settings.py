@@ -32,6 +32,8 @@ class Settings:
     subagent_max_turns: int = 30
     permission_mode: str = "ask"
     notify: str = "bell"
+    vision_model: str = "glm-4.6v"
+    image_mode: str = "describe"
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
     add_dirs: tuple[str, ...] = ()
@@ -51,7 +53,8 @@ class Settings:
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",
            "timeout", "compact_threshold", "permission_mode", "notify", "web", "web_fetch_model",
            "max_subagents", "subagent_max_turns",
-           "sandbox", "sandbox_network", "command_timeout", "command_max_output", "command_max_processes")
+           "sandbox", "sandbox_network", "command_timeout", "command_max_output", "command_max_processes",
+           "vision_model", "image_mode")
 LISTS = ("allow", "deny", "add_dirs")
 # Settings' own defaults, except base_url: None there means "the chosen provider's URL".
 DEFAULTS: Mapping[str, Any] = MappingProxyType({

@@ -118,6 +118,8 @@ VALIDATORS: Mapping[str, Callable[[Any], Any]] = MappingProxyType({
     "compact_threshold": _share,
     "permission_mode": _choice("permission mode", MODES),
     "notify": _choice("notify setting", ("bell", "osc9", "off")),
+    "vision_model": _text,
+    "image_mode": _choice("image mode", ("describe", "native")),
     "allow": _rules,
     "deny": _rules,
     "add_dirs": _strings,

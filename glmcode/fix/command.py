@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from glmcode.agent.loop import Agent
     from glmcode.agent.setup import Workspace
     from glmcode.config import Settings
+    from glmcode.images.attach import Attached
+
 
 def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -> int:
     from glmcode.ui.answer import AnswerOptionError, last_message_path, write_last_message
@@ -49,6 +51,7 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
         # Nobody is there to approve a call: fix works in full-auto, confined to the workspace.
         settings = start({**flags, "permission_mode": "full-auto"}, str(cwd)).settings
         last_message = last_message_path(options.output_last_message, cwd)
+        attached = _attached(options, settings)
     except (UsageError, NotARepository, StartupError, AnswerOptionError) as exc:
         err.write(f"glmcode: {exc}\n")
         return EXIT_CODES["usage"]
@@ -60,7 +63,7 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
 
     human = err if options.patch_out == "-" else sys.stdout
     view = FixView(options.output_format, human, err, verbose=options.verbose)
-    run = _FixRun(options, task, repo, cwd, settings, view)
+    run = _FixRun(options, task, repo, cwd, settings, view, attached)
     with _sigterm_as_interrupt():
         patch = run.run()
     run.report.duration_s = time.monotonic() - started
@@ -75,6 +78,19 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
     return run.report.exit_code
 
 
+def _attached(options: FixOptions, settings: Settings) -> Attached | None:
+    """The task's images, read and checked before any work starts; a bad one is a usage error."""
+    if not options.images:
+        return None
+    from glmcode.images.attach import attach
+    from glmcode.images.load import ImageError
+
+    try:
+        return attach(options.images, settings)
+    except ImageError as exc:
+        raise UsageError(f"{exc}; nothing was sent") from None
+
+
 @dataclass
 class _FixRun:
     options: FixOptions
@@ -83,6 +99,7 @@ class _FixRun:
     cwd: Path
     settings: Settings
     view: FixView
+    attached: Attached | None = None
 
     def __post_init__(self) -> None:
         self.report = FixReport("interrupted", check=self.options.check, worktree=self.options.use_worktree)
@@ -99,7 +116,7 @@ class _FixRun:
                 base = snapshot(top, work_repo.index)
                 plan = FixPlan(
                     self.task, self.options.check, work_cwd, self.options.attempts,
-                    self.options.check_timeout, self.options.budget_usd,
+                    self.options.check_timeout, self.options.budget_usd, self.attached,
                 )
                 result = work(plan, lambda: self._open_agent(work_cwd), self.view.handle)
                 self.report.initial_check = result.initial_check

@@ -27,6 +27,7 @@ class FixOptions:
     max_turns: int | None = None
     budget_usd: float | None = None
     output_last_message: str | None = None  # also write the final answer here
+    images: tuple[str, ...] = ()  # go with the task to the first attempt
 
     @property
     def use_worktree(self) -> bool:

@@ -20,6 +20,7 @@ from glmcode.fix.prompts import first_prompt, retry_prompt
 
 if TYPE_CHECKING:
     from glmcode.agent.loop import Agent
+    from glmcode.images.attach import Attached
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class FixPlan:
     attempts: int
     check_timeout: float
     budget_usd: float | None
+    attached: Attached | None = None  # the task's images, for the first attempt
 
 
 def work(plan: FixPlan, make_agent: Callable[[], Agent], emit: Callable[[Event], None]) -> WorkResult:
@@ -85,7 +87,7 @@ def _work(plan: FixPlan, make_agent: Callable[[], Agent], emit: Callable[[Event]
             # Without a check there is one run and --attempts means nothing: nothing to count.
             emit(AttemptStarted(number, plan.attempts))
         started = time.monotonic()
-        run = _run_agent(agent, prompt, emit, plan.budget_usd)
+        run = _run_agent(agent, prompt, emit, plan.budget_usd, plan.attached if number == 1 else None)
         result.error = run.error or result.error
         check = None
         if plan.check is not None and run.status not in ("error", "interrupted"):
@@ -120,7 +122,9 @@ class _Run:
     error: Error | None = None
 
 
-def _run_agent(agent: Agent, prompt: str, emit: Callable[[Event], None], budget_usd: float | None) -> _Run:
+def _run_agent(
+    agent: Agent, prompt: str, emit: Callable[[Event], None], budget_usd: float | None, attached: Attached | None = None
+) -> _Run:
     """One agent run. Past the budget, the agent may finish the tool calls it already paid
     for, then stops without a further request."""
     from glmcode.agent.loop import drive
@@ -143,7 +147,7 @@ def _run_agent(agent: Agent, prompt: str, emit: Callable[[Event], None], budget_
         elif isinstance(event, RunFinished):
             run.status, run.turns, run.answer = event.status, event.turns, event.result
 
-    drive(agent.run(prompt), handle)
+    drive(agent.run(prompt) if attached is None else attached.run(agent, prompt), handle)
     if over_budget and run.status == "max_turns":
         run.status = "budget"
     return run

@@ -30,6 +30,7 @@ class ModelInfo:
     price_input: float
     price_cached_input: float
     price_output: float
+    vision: bool = False  # takes image parts
 
     def cost(self, usage: TokenUsage) -> float:
         """USD for one request: cached prompt tokens at the cached price, the rest of the
@@ -46,6 +47,7 @@ class ModelInfo:
 
 _CONTEXT_128K = 131_072
 _OUTPUT_4_5 = 98_304
+_OUTPUT_VISION = 32_768
 
 _MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("glm-4.6", 204_800, 131_072, 0.60, 0.11, 2.20),
@@ -54,6 +56,10 @@ _MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("glm-4.5-x", _CONTEXT_128K, _OUTPUT_4_5, 2.20, 0.45, 8.90),
     ModelInfo("glm-4.5-airx", _CONTEXT_128K, _OUTPUT_4_5, 1.10, 0.22, 4.50),
     ModelInfo("glm-4.5-flash", _CONTEXT_128K, _OUTPUT_4_5, 0.0, 0.0, 0.0),
+    ModelInfo("glm-4.6v", _CONTEXT_128K, _OUTPUT_VISION, 0.30, 0.05, 0.90, vision=True),
+    ModelInfo("glm-4.6v-flashx", _CONTEXT_128K, _OUTPUT_VISION, 0.04, 0.004, 0.40, vision=True),
+    ModelInfo("glm-4.6v-flash", _CONTEXT_128K, _OUTPUT_VISION, 0.0, 0.0, 0.0, vision=True),
+    ModelInfo("glm-4.5v", 65_536, 16_384, 0.60, 0.11, 1.80, vision=True),
 )
 
 
@@ -72,6 +78,15 @@ def is_known_model(name: str) -> bool:
     """Whether `name` (with any router prefix or routing suffix) is in the catalog."""
     bare = normalize_model_name(name)
     return any(info.name == bare for info in _MODELS)
+
+
+def sees_images(name: str) -> bool:
+    """Whether the model takes image parts: a known vision model, or a name in the GLM
+    vision family's form (glm-4.6v, glm-5v...)."""
+    bare = normalize_model_name(name)
+    if is_known_model(bare):
+        return get_model(bare).vision
+    return bare.startswith("glm-") and bare.split("-")[1].endswith("v")
 
 
 def get_model(name: str) -> ModelInfo:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from glmcode.llm.catalog import max_tokens_for
+from glmcode.llm.catalog import max_tokens_for, sees_images
+from glmcode.llm.content import without_images
 from glmcode.llm.types import ClientConfig
 
 OPENROUTER_PREFIX = "z-ai/"
@@ -65,9 +66,11 @@ def build_body(
     `reasoning.enabled` for OpenRouter, which does not know GLM's own field. `response_format`
     goes only to providers in JSON_MODE_PROVIDERS."""
     openrouter = config.provider == "openrouter"
+    # A text model is never sent an image: each becomes a note (see llm/content.py).
+    seen = messages if sees_images(config.model) else [without_images(m) for m in messages]
     body: dict[str, Any] = {
         "model": wire_model(config.model, config.provider),
-        "messages": [_wire_message(m) for m in messages],
+        "messages": [_wire_message(m) for m in seen],
     }
     if openrouter:
         body["reasoning"] = {"enabled": config.thinking}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import socket
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 
 from glmcode.testing.answer import Answer, error_answer, plan_answer
 from glmcode.testing.prompt_cache import PromptCache
-from glmcode.testing.script import Turn, check_turn, load_script
+from glmcode.testing.script import Turn, check_turn, load_script, pick_for_model
 from glmcode.testing.search import ENDPOINT as SEARCH_ENDPOINT
 from glmcode.testing.search import body_error, load_searches, search_answer
 
@@ -137,6 +138,9 @@ class FakeGLM:
             return error_answer(400, "1210", "fake GLM: the request body is not a JSON object")
         if "response_format" in body and body["response_format"] not in _RESPONSE_FORMATS:
             return error_answer(400, "1210", "fake GLM: response_format takes type text or json_object only")
+        refused = images_refused(body)
+        if refused:
+            return error_answer(400, "1210", refused)
         with self._lock:
             if self._played >= len(self._turns):
                 return error_answer(
@@ -151,6 +155,12 @@ class FakeGLM:
         try:
             if callable(turn):
                 turn = check_turn(turn(body), where=f"turn {number} (returned by a function)")
+            chosen = pick_for_model(turn, body)
+            if chosen is None:
+                return error_answer(
+                    400, "1211", f"fake GLM: turn {number} has no answer for model {body.get('model')!r}"
+                )
+            turn = chosen
             cached = 0 if "error" in turn else self._cache.observe(body)
             return plan_answer(turn, body, len(raw), cached)
         except Exception as exc:  # noqa: BLE001 - any failure of a scripted turn is reported
@@ -171,6 +181,24 @@ class FakeGLM:
             self._searched += 1
             number, entry = self._searched, self._searches[self._searched - 1]
         return search_answer(entry, body, number)
+
+
+_VISION_MODEL = re.compile(r"glm-[0-9.]+v(?:-[a-z0-9]+)?")
+
+
+def images_refused(body: dict[str, Any]) -> str:
+    """Why the request may not carry images, as GLM answers a text model sent one; "" when
+    it may. Vision models are named like glm-4.6v and glm-4.5v (after any router prefix)."""
+    model = str(body.get("model", "")).rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    messages = body.get("messages")
+    carries = isinstance(messages, list) and any(
+        isinstance(m, dict) and isinstance(m.get("content"), list)
+        and any(isinstance(p, dict) and p.get("type") == "image_url" for p in m["content"])
+        for m in messages
+    )
+    if carries and not _VISION_MODEL.fullmatch(model):
+        return f"fake GLM: model {model!r} does not take image input"
+    return ""
 
 
 class _Server(ThreadingHTTPServer):

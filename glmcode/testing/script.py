@@ -34,6 +34,7 @@ TURN_KEYS = frozenset(
         "created",
         "error",
         "stream_error",
+        "by_model",
     }
 )
 
@@ -79,6 +80,8 @@ def check_turn(turn: Any, where: str = "turn", base: Path | None = None) -> Turn
         raise ScriptError(
             f"{where}: unknown key(s) {sorted(unknown)}; known keys: {sorted(TURN_KEYS)}"
         )
+    if "by_model" in turn:
+        return _check_by_model(turn, where, base)
     for key in _TEXT_KEYS:
         value = turn.get(key)
         if value is None or isinstance(value, str):
@@ -105,6 +108,28 @@ def check_turn(turn: Any, where: str = "turn", base: Path | None = None) -> Turn
         if key in checked and base is not None:
             checked[key] = str(base / checked[key])
     return checked
+
+
+def _check_by_model(turn: dict[str, Any], where: str, base: Path | None) -> TurnDict:
+    """`{"by_model": {"glm-4.6v": {...}, "*": {...}}}`: the turn played depends on the model
+    the request names ("*" for any other)."""
+    choices = turn["by_model"]
+    if set(turn) != {"by_model"} or not isinstance(choices, dict) or not choices:
+        raise ScriptError(f"{where}: by_model must be the turn's only key, a dict of model name -> turn")
+    return {"by_model": {
+        str(model): check_turn(choice, where=f"{where}, by_model[{model!r}]", base=base)
+        for model, choice in choices.items()
+    }}
+
+
+def pick_for_model(turn: TurnDict, body: dict[str, Any]) -> TurnDict | None:
+    """The turn to play for this request: itself, or its `by_model` choice for the request's
+    model; None when no choice fits."""
+    choices = turn.get("by_model")
+    if choices is None:
+        return turn
+    model = str(body.get("model", ""))
+    return choices.get(model, choices.get("*"))
 
 
 def _check_tool_calls(calls: Any, where: str) -> None:

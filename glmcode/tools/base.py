@@ -97,6 +97,8 @@ class ToolContext:
     # Where run_shell's commands run: None runs them as the user, unconfined.
     sandbox: Sandbox | None = None
     limits: Limits = field(default_factory=Limits)
+    # What an image file shows, in words, from a model that can see; None when none is set.
+    see_image: Callable[[Path], str] | None = None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:

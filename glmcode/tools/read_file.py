@@ -69,6 +69,8 @@ def _read_page(path: Path, ctx: ToolContext, offset: int, limit: int) -> ToolRes
         with path.open("rb") as f:
             head = f.read(SNIFF_BYTES)
             kind = binary_kind(path, head)
+            if kind is not None and (kind.endswith(" image") or kind.startswith("image/")) and ctx.see_image is not None:
+                return ToolResult(ctx.see_image(path), data={"path": shown, "image": True})
             if kind is not None:
                 size = human_size(os.fstat(f.fileno()).st_size)
                 raise ToolError(

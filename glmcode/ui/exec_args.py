@@ -29,6 +29,7 @@ _VALUE = {
     "--output-last-message": "output_last_message",
     "--sandbox": "sandbox",
     "--mcp-config": "mcp_config",
+    "--image": "image",
 }
 _FLAGS = {
     "--verbose": ("verbose", True), "-v": ("verbose", True),
@@ -50,6 +51,7 @@ def defaults() -> dict[str, Any]:
         "no_web": False,
         "sandbox": None,
         "mcp_config": [],
+        "image": [],
     }
 
 
@@ -75,7 +77,7 @@ def parse(args: list[str]) -> dict[str, Any] | None:
                 value = next(words, None)
                 if value is None or (value.startswith("-") and value != "-"):
                     return None
-            if key in ("add_dir", "mcp_config"):
+            if key in ("add_dir", "mcp_config", "image"):
                 params[key].append(value)
                 continue
             if key in seen or not _accept(params, key, value):

@@ -16,6 +16,7 @@ from typing import IO, Any
 from glmcode.events import (
     Error,
     Event,
+    ImagesDescribed,
     Notice,
     ReasoningDelta,
     Retrying,
@@ -27,6 +28,7 @@ from glmcode.events import (
     TurnFinished,
 )
 from glmcode.ui.answer import AnswerOptions, FinalAnswer
+from glmcode.ui.described import described_text
 
 EXIT_CODES = {"done": 0, "error": 1, "max_turns": 5, "invalid_output": 6, "interrupted": 130}
 HEADLESS_HINT = (
@@ -45,6 +47,7 @@ def exec_command(
     max_turns: int | None,
     resume: str | None = None,
     answer: AnswerOptions | None = None,
+    images: list[str] | None = None,
 ) -> int:
     from glmcode.agent.loop import drive
     from glmcode.agent.setup import open_workspace
@@ -81,6 +84,16 @@ def exec_command(
             err.write(f"glmcode: {problem}\n")
     for warning in settings.warnings:
         err.write(f"glmcode: {warning}\n")
+    attached = None
+    if images:
+        from glmcode.images.load import ImageError
+        from glmcode.images.attach import attach
+
+        try:
+            attached = attach(images, settings)
+        except ImageError as exc:
+            err.write(f"glmcode: {exc}; nothing was sent\n")
+            return 2
     try:
         ws = open_workspace(
             settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier, hooks=run.hooks
@@ -105,7 +118,7 @@ def exec_command(
 
     try:
         with sigterm_as_interrupt(ws.mcp is not None):  # so the servers are ended
-            drive(ws.agent.run(prompt), renderer.handle)
+            drive(ws.agent.run(prompt) if attached is None else attached.run(ws.agent, prompt), renderer.handle)
     finally:
         ws.close()
     final = renderer.final
@@ -183,6 +196,9 @@ class TextRenderer(Renderer):
         elif isinstance(event, Notice):
             self._end_out_line()
             self._say(f"glmcode: {event.message}")
+        elif isinstance(event, ImagesDescribed):
+            if self.progress:
+                self._say(f"glmcode: {described_text(event)}")
         elif isinstance(event, Error):
             self._end_reasoning()
             self._end_out_line()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from glmcode.agent.sessions_store import Replay
     from glmcode.agent.setup import Workspace
+    from glmcode.images.attach import Attached
     from glmcode.ui.tui.approvals import PausingApprover
 
 
@@ -210,6 +211,9 @@ class Session:
             self.console.print(f"  attached @{item.shown} ({what}{cut})", style="dim", markup=False)
         for problem in expanded.problems:
             self.console.print(f"  {problem}", style="yellow", markup=False)
+        attached = self._images(expanded.images)
+        if attached is False:
+            return
         message = expanded.message
         if self.recent.shell_notes:
             message = "\n\n".join([*self.recent.shell_notes, message])
@@ -222,11 +226,30 @@ class Session:
         view.begin()
         try:
             with self._quiet():
-                drive(self.agent.run(message), notifier.watching(view.handle))
+                run = self.agent.run(message) if attached is None else attached.run(self.agent, message)
+                drive(run, notifier.watching(view.handle))
             notifier.run_ended()
         finally:
             with _sigint_ignored():
                 view.end()
+
+    def _images(self, found: tuple[tuple[str, Path], ...]) -> Attached | None | bool:
+        """The prompt's images, read and shown as chips; False (and why, shown) when one cannot
+        be sent, so that nothing is."""
+        if not found:
+            return None
+        from glmcode.images.attach import attach
+        from glmcode.images.load import ImageError
+
+        try:
+            attached = attach([path for _, path in found], self.ws.settings, names=[shown for shown, _ in found])
+        except ImageError as exc:
+            self.console.print(f"  {exc}; nothing was sent", style="red", markup=False)
+            return False
+        for image in attached.images:
+            how = f", scaled down from {image.scaled_from[0]}x{image.scaled_from[1]}" if image.scaled_from else ""
+            self.console.print(f"  attached {image.label()}{how}", style="dim", markup=False)
+        return attached
 
     def shell(self, command: str) -> None:
         from glmcode.ui.tui.shell_escape import run_command

@@ -114,6 +114,20 @@ class PromptInput:
         def _newline(event: Any) -> None:
             event.current_buffer.insert_text("\n")
 
+        @keys.add("c-v", filter=default)
+        def _paste_image(event: Any) -> None:
+            from prompt_toolkit.application import run_in_terminal
+
+            from glmcode.ui.tui.clipboard import ClipboardError, paste_image
+
+            try:
+                path = paste_image()
+            except ClipboardError as exc:
+                message = f"  Ctrl-V: {exc}"
+                run_in_terminal(lambda: print(message))
+                return
+            event.current_buffer.insert_text(f"@{path} ")
+
         @keys.add("s-tab")
         def _mode(event: Any) -> None:
             cycle_mode()

@@ -1,7 +1,9 @@
 """`@path` in a prompt: the file's content goes along with the message, so the model need not
 spend a turn reading it. Each file is capped, and the message says when it was cut and how the
 model can read the rest. A path outside the workspace goes through the permission policy
-as a read_file call would: asked about, or refused (the secret folders always)."""
+as a read_file call would: asked about, or refused (the secret folders always). An image
+(`@shot.png`, or an image's path pasted or dragged into the prompt, which terminals insert as
+text) goes along as an image instead."""
 
 from __future__ import annotations
 
@@ -13,12 +15,19 @@ from typing import Any
 
 from glmcode.agent.tool_calls import ApprovalRequest
 
+from glmcode.images.load import is_image_path
+
 MAX_LINES = 2000
 MAX_CHARS = 60_000
 MAX_TOTAL_CHARS = 200_000
 MAX_ENTRIES = 200
 _MENTION = re.compile(r"(?<![\w@/])@([^\s`'\"<>]+)")
 _TRAILING = ".,;:!?)]}"
+# A path as a terminal pastes a dragged file: bare, or quoted when it holds spaces.
+_PASTED_IMAGE = re.compile(
+    r"""(?:'([^'\n]+\.(?:png|jpe?g|webp|gif))'|"([^"\n]+\.(?:png|jpe?g|webp|gif))"|((?:~|\.{0,2})?/[^\s'"]+\.(?:png|jpe?g|webp|gif)))""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class Expanded:
     message: str
     attached: tuple[Attachment, ...]
     problems: tuple[str, ...]
+    images: tuple[tuple[str, Path], ...] = ()  # (as written, where it is)
 
 
 def expand_mentions(prompt: str, cwd: Path, check: Callable[[Path], str | None] | None = None) -> Expanded:
@@ -44,7 +54,15 @@ def expand_mentions(prompt: str, cwd: Path, check: Callable[[Path], str | None] 
     problems: list[str] = []
     blocks: list[str] = []
     seen: set[Path] = set()
+    images: list[tuple[str, Path]] = []
     total = 0
+    for match in _PASTED_IMAGE.finditer(prompt):
+        written = next(g for g in match.groups() if g)
+        path = Path(written).expanduser()
+        path = path if path.is_absolute() else cwd / path
+        if path.is_file() and path.resolve() not in seen:
+            seen.add(path.resolve())
+            images.append((written, path.resolve()))
     for match in _MENTION.finditer(prompt):
         found = _existing(match.group(1), cwd)
         if found is None:
@@ -57,6 +75,9 @@ def expand_mentions(prompt: str, cwd: Path, check: Callable[[Path], str | None] 
         refused = check(path) if check is not None else None
         if refused is not None:
             problems.append(f"@{shown} not attached: {refused}")
+            continue
+        if path.is_file() and is_image_path(path):
+            images.append((shown, path))
             continue
         if total >= MAX_TOTAL_CHARS:
             problems.append(f"@{shown} not attached: the message already carries {MAX_TOTAL_CHARS:,} characters of files")
@@ -73,7 +94,7 @@ def expand_mentions(prompt: str, cwd: Path, check: Callable[[Path], str | None] 
         blocks.append(block)
         attached.append(attachment)
     message = prompt if not blocks else prompt.rstrip() + "\n\n" + "\n\n".join(blocks)
-    return Expanded(message, tuple(attached), tuple(problems))
+    return Expanded(message, tuple(attached), tuple(problems), tuple(images))
 
 
 def _existing(raw: str, cwd: Path) -> tuple[str, Path] | None:

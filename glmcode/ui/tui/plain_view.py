@@ -9,6 +9,7 @@ from glmcode.events import (
     Compacted,
     Error,
     Event,
+    ImagesDescribed,
     Notice,
     ReasoningDelta,
     Retrying,
@@ -20,6 +21,7 @@ from glmcode.events import (
     TurnFinished,
     Usage,
 )
+from glmcode.ui.described import described_text
 from glmcode.ui.tui import tool_view
 from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
@@ -99,6 +101,8 @@ class PlainView:
             self._say(self.compactions.line(event))
         elif isinstance(event, Notice):
             self._say(event.message)
+        elif isinstance(event, ImagesDescribed):
+            self._say(described_text(event))
         elif isinstance(event, Error):
             self._say(f"error: {event.message}" + (f"\n{event.hint}" if event.hint else ""))
         elif isinstance(event, RunFinished):

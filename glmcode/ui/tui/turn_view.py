@@ -17,6 +17,7 @@ from glmcode.events import (
     Compacted,
     Error,
     Event,
+    ImagesDescribed,
     Notice,
     ReasoningDelta,
     Retrying,
@@ -29,6 +30,7 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
+from glmcode.ui.described import described_text
 from glmcode.ui.tui import tool_view
 from glmcode.ui.tui.compaction_view import CompactionView
 from glmcode.ui.tui.recent import Recent
@@ -162,6 +164,8 @@ class TurnView:
             self._commit("note", self._note(self.compactions.line(event), "dim"))
         elif isinstance(event, Notice):
             self._commit("note", self._note(f"! {event.message}", "yellow" if event.level == "warning" else "dim"))
+        elif isinstance(event, ImagesDescribed):
+            self._commit("note", self._note(f"◆ {described_text(event)}", "dim"))
         elif isinstance(event, Error):
             self._end_reasoning()
             self._end_answer()
