@@ -165,7 +165,7 @@ def test_the_interactive_docs_list_every_command_and_how_to_continue() -> None:
 def test_untracked_files_are_listed_for_diff(tmp_path: Path) -> None:
     import subprocess
 
-    from glmcode.ui.tui.commands import untracked_files
+    from glmcode.ui.tui.diff_command import untracked_files
 
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / ".gitignore").write_text("*.log\n")

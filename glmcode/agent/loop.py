@@ -15,7 +15,6 @@ workspace checkpoint), and `after_changes` once that run has ended; a model that
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from glmcode.agent.compaction import (
@@ -28,6 +27,7 @@ from glmcode.agent.compaction import (
     estimate_tokens,
 )
 from glmcode.agent.loop_guard import LoopGuard
+from glmcode.agent.run_state import Partial, Totals, last_text
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results, with_distinct_ids
 from glmcode.events import (
     Compacted,
@@ -37,7 +37,6 @@ from glmcode.events import (
     Notice,
     ReasoningDelta,
     Retrying,
-    RunFinished,
     SubagentEvent,
     TextDelta,
     TokenUsage,
@@ -64,18 +63,6 @@ class ModelClient(Protocol):
 
 class EventSink(Protocol):
     def write(self, event: Event) -> None: ...
-
-
-@dataclass
-class _Partial:
-    """What a turn has produced so far, kept so an interrupt loses nothing."""
-
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    calls: tuple[ToolCall, ...] = ()
-    results: list[tuple[ToolCall, str]] = field(default_factory=list)
-    answered: set[str] = field(default_factory=set)
-    reply_appended: bool = False
 
 
 class Agent:
@@ -194,9 +181,9 @@ class Agent:
     def _run(self, prompt: str | list[dict[str, Any]]) -> Iterator[Event]:
         if self.before_run is not None:
             yield from self.before_run()  # extensions bring their tools up to date (MCP servers)
-        totals = self._totals = _Totals()  # sub-agents' usage is added to it too
+        totals = self._totals = Totals()  # sub-agents' usage is added to it too
         turn = 0
-        partial = _Partial()
+        partial = Partial()
         tools = self.runner.registry.schemas() or None
         self.loop_guard.reset()
         self._stop_requested = False
@@ -208,10 +195,10 @@ class Agent:
                 self.on_run_start()
             while True:
                 if self._stop_requested or (self.max_turns is not None and turn >= self.max_turns):
-                    yield totals.finished("max_turns", _last_text(self.messages), turn)
+                    yield totals.finished("max_turns", last_text(self.messages), turn)
                     return
                 turn += 1
-                partial = _Partial()
+                partial = Partial()
                 if len(self.messages) > compact_blocked and self.prompt_estimate() >= self.compact_threshold * self.context_window:
                     done = yield from self._compact(tools, "", totals)
                     compact_blocked = len(self.messages) if done is None else 0
@@ -222,7 +209,7 @@ class Agent:
                     self._calibrate(sent_chars, self.context_window)
                     done = yield from self._compact(tools, "", totals)
                     if done is not None:
-                        partial = _Partial()
+                        partial = Partial()
                         yield Retrying("the conversation did not fit the context window, so it was compacted", 0.0, 2, 2)
                         sent_chars = conversation_chars(self.messages, tools)
                         reply = yield from self._stream(tools, partial)
@@ -269,7 +256,7 @@ class Agent:
                         f"Stopped: {verdict.stop}, and it went on after being told to change course.",
                         "The conversation is kept. Give the model what it is missing, or rephrase the request, and send it again.",
                     )
-                    yield totals.finished("error", _last_text(self.messages), turn)
+                    yield totals.finished("error", last_text(self.messages), turn)
                     return
                 if not self._checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
                     self._checkpointed = True
@@ -283,12 +270,12 @@ class Agent:
                     yield Notice("The model is repeating itself; glmcode told it to change course.")
                 for call, text in partial.results:
                     yield self._answer(partial, call, text)
-                partial = _Partial()
+                partial = Partial()
         except KeyboardInterrupt:
             yield from self._close_interrupted(partial)
-            yield totals.finished("interrupted", _last_text(self.messages), turn)
+            yield totals.finished("interrupted", last_text(self.messages), turn)
 
-    def _account(self, usage: TokenUsage, totals: _Totals, cost: float | None = None) -> Usage:
+    def _account(self, usage: TokenUsage, totals: Totals, cost: float | None = None) -> Usage:
         cost = self.cost(usage) if cost is None else cost
         totals.usage, totals.cost = totals.usage + usage, totals.cost + cost
         self.usage, self.cost_usd = self.usage + usage, self.cost_usd + cost
@@ -303,12 +290,12 @@ class Agent:
 
     def _compact_now(self, focus: str) -> Iterator[Event]:
         try:
-            yield from self._compact(self.runner.registry.schemas() or None, focus, _Totals(), by_hand=True)
+            yield from self._compact(self.runner.registry.schemas() or None, focus, Totals(), by_hand=True)
         except KeyboardInterrupt:
             yield Notice("Compaction interrupted; the conversation is unchanged.", "info")
 
     def _compact(
-        self, tools: list[dict[str, Any]] | None, focus: str, totals: _Totals, *, by_hand: bool = False
+        self, tools: list[dict[str, Any]] | None, focus: str, totals: Totals, *, by_hand: bool = False
     ) -> Generator[Event, None, Compaction | None]:
         """Replaces older turns by a summary; None (and a notice) when that cannot be done."""
         if not by_hand:
@@ -339,7 +326,7 @@ class Agent:
         return result
 
     def _stream(
-        self, tools: list[dict[str, Any]] | None, partial: _Partial
+        self, tools: list[dict[str, Any]] | None, partial: Partial
     ) -> Generator[Event, None, ModelReply | GLMError | None]:
         """The reply; the error when the request failed; None when the stream just ended."""
         stream = self.client.stream(self.messages, tools, **self.request_options)
@@ -363,11 +350,11 @@ class Agent:
                 close()  # an interrupt leaves the response open otherwise
         return None
 
-    def _answer(self, partial: _Partial, call: ToolCall, text: str) -> MessageAdded:
+    def _answer(self, partial: Partial, call: ToolCall, text: str) -> MessageAdded:
         partial.answered.add(call.id)
         return self._append({"role": "tool", "tool_call_id": call.id, "content": text})
 
-    def _close_interrupted(self, partial: _Partial) -> Iterator[Event]:
+    def _close_interrupted(self, partial: Partial) -> Iterator[Event]:
         """Keep what the user saw, and answer every pending call, so the conversation stays
         valid for the next prompt."""
         if not partial.reply_appended:
@@ -400,21 +387,3 @@ def drive(events: Generator[Event, None, None], handle: Callable[[Event], None])
                 pending = events.throw(KeyboardInterrupt())
             except StopIteration:
                 return
-
-
-@dataclass
-class _Totals:
-    """What one run has used."""
-
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    cost: float = 0.0
-
-    def finished(self, status: str, result: str, turns: int) -> RunFinished:
-        return RunFinished(status, result, turns, self.usage, self.cost)
-
-
-def _last_text(messages: list[dict[str, Any]]) -> str:
-    for m in reversed(messages):
-        if m.get("role") == "assistant" and m.get("content"):
-            return str(m["content"])
-    return ""

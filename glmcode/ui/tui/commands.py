@@ -207,33 +207,9 @@ class SlashCommands:
 
     def cmd_diff(self) -> None:
         """The diffs of the edits made in this session, and `git diff`."""
-        from rich.text import Text
+        from glmcode.ui.tui.diff_command import show_diff
 
-        from glmcode.ui.tui.tool_view import diff_view
-
-        console = self.session.console
-        diffs = self.session.recent.diffs
-        if not diffs:
-            console.print("No edits in this session yet.", style="dim")
-        for edit in diffs:
-            console.print(Text.assemble(("● ", "green"), (edit.name, "bold"), f"  {edit.target}"))
-            console.print(diff_view(edit.diff))
-        git = git_diff(self.session.cwd)
-        if git is None:
-            return
-        console.print()
-        if git.strip():
-            console.print("git diff", style="bold underline")
-            console.print(diff_view(git))
-        else:
-            console.print("git diff: no uncommitted changes to tracked files.", style="dim")
-        new_files = untracked_files(self.session.cwd)
-        if new_files:
-            console.print(f"New files git does not track yet ({len(new_files)}):", style="bold")
-            for name in new_files[:50]:
-                console.print(f"  + {name}", style="green", markup=False, highlight=False)
-            if len(new_files) > 50:
-                console.print(f"  … {len(new_files) - 50} more", style="dim")
+        show_diff(self.session)
 
     def cmd_init(self) -> None:
         """Ask the agent to write an AGENTS.md for this repository."""
@@ -374,32 +350,3 @@ def _chars(message: dict[str, Any]) -> int:
     for call in message.get("tool_calls") or []:
         size += len(json.dumps(call, ensure_ascii=False))
     return size
-
-
-def untracked_files(cwd: Path) -> list[str]:
-    """Files a command created that git does not track (and does not ignore): `git diff`
-    leaves them out, yet they are changes of the session too."""
-    from glmcode.vcs import GitError, Runner
-
-    git = Runner(cwd, {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
-    try:
-        listed = git.run("ls-files", "--others", "--exclude-standard", timeout=30).decode(errors="replace")
-    except GitError:
-        return []
-    return [line for line in listed.splitlines() if line]
-
-
-def git_diff(cwd: Path) -> str | None:
-    """`git diff` of the working tree, None outside a repository or without git."""
-    from glmcode.vcs import GitError, Runner
-
-    # No index refresh written behind the user's own git, no prompt, and (through Runner)
-    # no API key for whatever the repository's configuration runs.
-    git = Runner(cwd, {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
-    try:
-        if git.text("rev-parse", "--is-inside-work-tree", timeout=10) != "true":
-            return None
-        diff = git.run("diff", "--no-color", "--no-ext-diff", timeout=30)
-    except GitError:
-        return None
-    return diff.decode(errors="replace")
