@@ -286,7 +286,7 @@ def build_app() -> Any:
             task=task, task_file=task_file, check=check, attempts=attempts, check_timeout=check_timeout,
             patch_out=patch_out, worktree=worktree, apply=apply, output_format=output_format,
             verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, output_last_message=output_last_message,
-            verbose=verbose, max_turns=max_turns, budget_usd=budget_usd, images=tuple(image or ()),
+            images=tuple(image or ()),
         )
         raise typer.Exit(fix_command(options, flags, cd=cd))
 
