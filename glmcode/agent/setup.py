@@ -135,8 +135,6 @@ def resume_workspace(ws: Workspace, resume: Replay) -> None:
 def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) -> None:
     """The hooks around the agent's runs and calls; the project's that wait for trust are
     named to the user."""
-    from glmcode.hooks.engine import Hooks
-
     ws.hooks = config
     for text in config.ignored:
         notice = Notice(text)
@@ -144,6 +142,8 @@ def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) ->
         ws.notices.append(notice)
     if not config.hooks:
         return
+    from glmcode.hooks.engine import Hooks
+
     hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env)
     ws.agent.hooks = ws.agent.runner.hooks = hooks
 
