@@ -59,10 +59,10 @@ def open_workspace(
     by default on when someone is there to approve calls (an interactive session).
     `hooks`: the hooks in force, read from the config files when not given."""
     from glmcode.agent.context import build_system_prompt
+    from glmcode.hooks.config import load_hooks
     from glmcode.llm.catalog import get_model, max_tokens_for
     from glmcode.llm.client import GLMClient
     from glmcode.llm.types import ClientConfig
-    from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.permissions.policy import Policy
 
