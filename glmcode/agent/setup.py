@@ -144,7 +144,7 @@ def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) ->
         return
     from glmcode.hooks.engine import Hooks
 
-    hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env)
+    hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env, ws.settings.api_key or "")
     ws.agent.hooks = ws.agent.runner.hooks = hooks
 
 

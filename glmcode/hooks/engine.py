@@ -18,6 +18,7 @@ from typing import Any
 from glmcode.events import Error, Event, HookRan, Notice, RunFinished
 from glmcode.hooks.config import TOOL_EVENTS, HookConfig, HookSpec
 from glmcode.hooks.process import Finished, run_hook
+from glmcode.llm.errors import redact
 
 DECISIONS = ("allow", "deny", "ask")
 MAX_SHOWN = 2000  # characters of a hook's message kept in its event
@@ -43,6 +44,7 @@ class Hooks:
     session_id: str
     resumed: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
+    secret: str = field(default="", repr=False)  # the API key, never shown to a hook
     _started: bool = False
 
     def watches_tool(self, tool: str) -> bool:
@@ -170,7 +172,9 @@ class Hooks:
             "GLMCODE_SESSION_ID": self.session_id,
             "GLMCODE_HOOK_EVENT": spec.event,
         }
-        return run_hook(spec.command, payload, self.cwd, spec.timeout_s, env)
+        # A command or a file's text may hold the key (the model can write it anywhere).
+        stdin = redact(json.dumps(payload, ensure_ascii=False), self.secret)
+        return run_hook(spec.command, stdin, self.cwd, spec.timeout_s, env)
 
     def _report(self, spec: HookSpec, done: Finished, tool: str = "") -> Iterator[Event]:
         if done.exit_code == 0:
