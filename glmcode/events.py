@@ -235,7 +235,8 @@ class AnswerChecked(Event):
 @dataclass(frozen=True)
 class HookRan(Event):
     """One hook command ran: `outcome` is "ok", "blocked" (exit 2), "allow", "deny" or "ask" (a
-    pre_tool_use decision), "failed" (another exit code), "timeout" or "error" (not started);
+    pre_tool_use decision, exit 2 counting as "deny"), "failed" (another exit code), "timeout"
+    or "error" (not started);
     `exit_code` is None when it did not exit by itself."""
 
     type: ClassVar[str] = "hook"

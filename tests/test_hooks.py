@@ -148,10 +148,11 @@ def _alive(pid: int) -> bool:
 def test_a_crashing_hook_is_a_warning_and_the_session_goes_on(fake_glm, tmp_path: Path, isolated_home: Path) -> None:
     _user_hooks(isolated_home, _hook("pre_tool_use", _script(tmp_path / "hooks", "crash.py", "raise RuntimeError('hook bug')\n")))
     fake = fake_glm([_shell("echo ran > out.txt"), {"content": "done"}])
-    proc = run_glmcode(["exec", "--full-auto", "go"], tmp_path, _env(fake))
+    proc = run_glmcode(["exec", "--full-auto", "-v", "go"], tmp_path, _env(fake))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out.txt").exists()
     assert "exited with code 1" in proc.stderr and "RuntimeError: hook bug" in proc.stderr
+    assert "   hook pre_tool_use failed (" in proc.stderr  # -v shows each hook run
     assert proc.stdout.strip() == "done"
 
 
@@ -257,3 +258,14 @@ def test_hooks_run_in_fix_too(fake_glm, git_repo: Path, isolated_home: Path, tmp
     assert proc.returncode == 0, proc.stderr
     assert (git_repo / "obsolete.py").exists()
     assert "rm is not allowed here" in fake.requests[1].body["messages"][-1]["content"]
+
+
+def test_a_post_tool_use_hook_never_sees_the_api_key(fake_glm, tmp_path: Path, isolated_home: Path) -> None:
+    seen = tmp_path / "seen.json"
+    body = f"open({str(seen)!r}, 'w').write(json.dumps(event) + json.dumps(dict(os.environ)))\n"
+    _user_hooks(isolated_home, _hook("post_tool_use", _script(tmp_path / "hooks", "log.py", body)))
+    fake = fake_glm([_shell(f"echo {KEY}"), {"content": "done"}])
+    proc = run_glmcode(["exec", "--full-auto", "say it"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    logged = seen.read_text()
+    assert "[redacted]" in logged and KEY not in logged

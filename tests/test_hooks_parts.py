@@ -168,4 +168,12 @@ def test_a_trivial_exec_turn_never_imports_commands_or_hook_running(fake_glm, tm
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "glmcode.agent.loop" in modules
-    assert not {"glmcode.commands", "glmcode.agent.hooked", "glmcode.ui.custom_prompt"} & modules
+    unused = {"glmcode.commands", "glmcode.agent.hooked", "glmcode.ui.custom_prompt", "glmcode.hooks.engine", "glmcode.hooks.process"}
+    assert not unused & modules
+
+
+def test_glmcode_config_lists_the_hooks_after_the_settings(tmp_path: Path, isolated_home: Path) -> None:
+    _user_file(isolated_home, '[[hooks.pre_tool_use]]\nmatcher = "run_shell"\ncommand = "python policy.py"\ntimeout_s = 5\n')
+    proc = run_glmcode(["config"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "hooks, in the order they run:\n  pre_tool_use [run_shell]: python policy.py  (~/.config/glmcode/config.toml:1, timeout 5s)" in proc.stdout

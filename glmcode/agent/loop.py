@@ -15,7 +15,7 @@ workspace checkpoint), and `after_changes` once that run has ended; a model that
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glmcode.agent.compaction import (
     CHARS_PER_TOKEN,
@@ -45,10 +45,12 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
-from glmcode.hooks.engine import Hooks
 from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
 from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
+
+if TYPE_CHECKING:
+    from glmcode.hooks.engine import Hooks
 
 DEFAULT_COMPACT_THRESHOLD = 0.8
 CHANGING_KINDS = frozenset({"edit", "shell", "mcp"})  # an MCP server's tool may write files too
@@ -119,11 +121,9 @@ class Agent:
 
         An interrupt thrown in here (see `drive`) is passed on to the turn in progress.
         """
-        if self.hooks is None:
-            return self._emit(self._after_changes(self._run(prompt)))
-        from glmcode.agent.hooked import hooked_run
-
-        return self._emit(self._after_changes(hooked_run(self.hooks, prompt, self._run)))
+        if self.hooks is not None:
+            return self._emit(self._after_changes(self.hooks.around_run(prompt, self._run)))
+        return self._emit(self._after_changes(self._run(prompt)))
 
     def stop_after_turn(self) -> None:
         """Ends the run in progress once this turn's tool calls have run, before another

@@ -69,10 +69,10 @@ def open_workspace(
     by default on when someone is there to approve calls (an interactive session).
     `hooks`: the hooks in force, read from the config files when not given."""
     from glmcode.agent.context import build_system_prompt
+    from glmcode.hooks.config import load_hooks
     from glmcode.llm.catalog import get_model, max_tokens_for
     from glmcode.llm.client import GLMClient
     from glmcode.llm.types import ClientConfig
-    from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.images.viewer import ImageViewer
     from glmcode.permissions.policy import Policy
@@ -197,8 +197,6 @@ def resume_workspace(ws: Workspace, resume: Replay) -> None:
 def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) -> None:
     """The hooks around the agent's runs and calls; the project's that wait for trust are
     named to the user."""
-    from glmcode.hooks.engine import Hooks
-
     ws.hooks = config
     for text in config.ignored:
         notice = Notice(text)
@@ -206,7 +204,9 @@ def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) ->
         ws.notices.append(notice)
     if not config.hooks:
         return
-    hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env)
+    from glmcode.hooks.engine import Hooks
+
+    hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env, ws.settings.api_key or "")
     ws.agent.hooks = ws.agent.runner.hooks = hooks
 
 

@@ -10,14 +10,15 @@ block or fail also bring a Notice, so every frontend shows them.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from glmcode.events import Event, HookRan, Notice
+from glmcode.events import Error, Event, HookRan, Notice, RunFinished
 from glmcode.hooks.config import TOOL_EVENTS, HookConfig, HookSpec
 from glmcode.hooks.process import Finished, run_hook
+from glmcode.llm.errors import redact
 
 DECISIONS = ("allow", "deny", "ask")
 MAX_SHOWN = 2000  # characters of a hook's message kept in its event
@@ -43,6 +44,7 @@ class Hooks:
     session_id: str
     resumed: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
+    secret: str = field(default="", repr=False)  # the API key, never shown to a hook
     _started: bool = False
 
     def watches_tool(self, tool: str) -> bool:
@@ -51,6 +53,37 @@ class Hooks:
     def restart(self, session_id: str, *, resumed: bool) -> None:
         """Another session in the same process (`/resume`): session_start runs again."""
         self.session_id, self.resumed, self._started = session_id, resumed, False
+
+    def around_run(self, prompt: str, run: Callable[[str], Iterator[Event]]) -> Iterator[Event]:
+        """`run` of the prompt with its hooks: the prompt's before anything is sent (they may stop
+        it, or add context to it), the stop hooks once it ends, before its RunFinished."""
+        try:
+            verdict = yield from self.prompt_submit(prompt)
+        except KeyboardInterrupt:
+            yield RunFinished("interrupted", "", 0)
+            return
+        if verdict.blocked is not None:
+            yield Error("hook", f"A user_prompt_submit hook stopped the prompt: {verdict.blocked}", "Nothing was sent to the model.")
+            yield RunFinished("error", "", 0)
+            return
+        inner = run("\n\n".join([prompt, *verdict.context]))
+        advance: Callable[[], Event] = lambda: next(inner)
+        while True:
+            try:
+                event = advance()
+            except StopIteration:
+                return
+            if isinstance(event, RunFinished):
+                try:
+                    yield from self.stop(event.status, event.result)
+                except KeyboardInterrupt:
+                    pass  # the run is over either way; it still ends as it ended
+            try:
+                yield event
+                advance = lambda: next(inner)
+            except KeyboardInterrupt:
+                # Passed on, so the run in progress closes its turn as it would without hooks.
+                advance = lambda: inner.throw(KeyboardInterrupt())
 
     def prompt_submit(self, prompt: str) -> Generator[Event, None, PromptVerdict]:
         """session_start's hooks first, before the session's first prompt, then the prompt's."""
@@ -139,7 +172,9 @@ class Hooks:
             "GLMCODE_SESSION_ID": self.session_id,
             "GLMCODE_HOOK_EVENT": spec.event,
         }
-        return run_hook(spec.command, payload, self.cwd, spec.timeout_s, env)
+        # A command or a file's text may hold the key (the model can write it anywhere).
+        stdin = redact(json.dumps(payload, ensure_ascii=False), self.secret)
+        return run_hook(spec.command, stdin, self.cwd, spec.timeout_s, env)
 
     def _report(self, spec: HookSpec, done: Finished, tool: str = "") -> Iterator[Event]:
         if done.exit_code == 0:

@@ -4,13 +4,11 @@ started once it outlives its time limit."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from glmcode.tools.processes import child_env, kill_group
 
@@ -28,11 +26,9 @@ class Finished:
     timed_out: bool = False
 
 
-def run_hook(
-    command: str, payload: Mapping[str, Any], cwd: Path, timeout_s: float, env: Mapping[str, str]
-) -> Finished:
+def run_hook(command: str, stdin: str, cwd: Path, timeout_s: float, env: Mapping[str, str]) -> Finished:
     started = time.monotonic()
-    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    data = stdin.encode("utf-8")
     try:
         proc = subprocess.Popen(
             ["/bin/sh", "-c", command],

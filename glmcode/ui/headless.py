@@ -16,6 +16,7 @@ from typing import IO, Any
 from glmcode.events import (
     Error,
     Event,
+    HookRan,
     ImagesDescribed,
     Notice,
     ReasoningDelta,
@@ -193,6 +194,9 @@ class TextRenderer(Renderer):
                 self._end_out_line()
                 self._say(f"glmcode: {event.reason}; retrying in {event.wait:.1f}s "
                           f"(attempt {event.attempt} of {event.max_attempts})")
+        elif isinstance(event, HookRan):
+            if self.progress:
+                self._say(f"   hook {event.event} {event.outcome} ({event.duration:.2f}s): {event.command}")
         elif isinstance(event, Notice):
             self._end_out_line()
             self._say(f"glmcode: {event.message}")

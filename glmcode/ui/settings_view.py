@@ -31,6 +31,25 @@ def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
     out.write(f"project config: {project_config_file(settings.project_root)}\n")
     for warning in getattr(settings, "warnings", ()):
         out.write(f"note: {warning}\n")
+    return _show_hooks(settings.project_root)
+
+
+def _show_hooks(project_root: Path) -> int:
+    from glmcode.config.errors import ConfigError
+    from glmcode.hooks.config import load_hooks
+
+    try:
+        hooks = load_hooks(project_root, os.environ)
+    except ConfigError as exc:
+        sys.stderr.write(f"glmcode: {exc}\n")
+        return 2
+    if hooks.hooks:
+        sys.stdout.write("\nhooks, in the order they run:\n")
+    for hook in hooks.hooks:
+        tools = f" [{hook.matcher}]" if hook.matcher else ""
+        sys.stdout.write(f"  {hook.event}{tools}: {hook.command}  ({hook.source}, timeout {hook.timeout_s:g}s)\n")
+    for text in hooks.ignored:
+        sys.stdout.write(f"note: {text}\n")
     return 0
 
 

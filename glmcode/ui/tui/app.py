@@ -155,7 +155,7 @@ class Session:
             ignored = [n.message for n in self.ws.notices] + list(load(self, self.commands.names()).ignored)
             for text in ignored:
                 self.console.print(f"glmcode: {text}", style="yellow", markup=False)
-        if resumed is not None:
+        else:
             from glmcode.ui.tui.rewind_commands import show_resumed
 
             show_resumed(self, resumed)
