@@ -127,3 +127,21 @@ def test_a_trivial_turn_never_imports_the_converter(fake_glm, tmp_path) -> None:
     assert not {m for m in modules if m.startswith(("html_to_markdown", "glmcode.web.fetch", "httpcore._sync.connection_pool_guard"))}
     version = run_glmcode(["--version"], tmp_path, {"PYTHONPROFILEIMPORTTIME": "1"})
     assert not {m for m in _imported(version.stderr) if m.startswith(("html_to_markdown", "glmcode.web"))}
+
+
+def test_fix_reads_a_page_under_the_same_rules(fake_glm, pages, git_repo, isolated_home) -> None:
+    import subprocess
+    import sys
+
+    (git_repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    subprocess.run(["git", "add", "."], cwd=git_repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "start"], cwd=git_repo, check=True)
+    url = pages.add("/spec", "<h1>add</h1><p>add returns the sum of a and b.</p>")
+    _user_config(isolated_home, '[permissions]\nallow = ["web_fetch:127.0.0.1"]\n')
+    edit = {"tool_calls": [{"name": "edit_file", "arguments": {"path": "calc.py", "old_string": "a - b", "new_string": "a + b"}}]}
+    fake = fake_glm([*_fetch_turns(url)[:1], edit, {"content": "Fixed after reading the spec."}])
+    check = f"{sys.executable} -c \"from calc import add; raise SystemExit(add(2, 3) != 5)\""
+    proc = run_glmcode(["fix", "make add follow the spec", "--check", check], git_repo, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert "add returns the sum of a and b." in fake.requests[1].body["messages"][-1]["content"]
+    assert (git_repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"

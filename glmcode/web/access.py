@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,21 +18,12 @@ if TYPE_CHECKING:
     from glmcode.llm.types import ClientConfig
     from glmcode.permissions.policy import Policy
     from glmcode.web.ask import Answer, PageAsker
-    from glmcode.web.convert import PageText
+    from glmcode.web.convert import Page
     from glmcode.web.fetch import Fetcher
     from glmcode.web.search import SearchEndpoint, SearchHit, WebSearch
 
 # Pages change; a session that runs for hours reads them again.
 CACHE_SECONDS = 15 * 60
-
-
-@dataclass(frozen=True)
-class Page:
-    url: str
-    final_url: str
-    content_type: str
-    text: PageText | None
-    moved_to: str | None = None  # another host, which the fetch did not follow
 
 
 class WebAccess:
@@ -77,7 +67,7 @@ class WebAccess:
 
     def fetch(self, url: str) -> tuple[Page, bool]:
         """The page at `url` and whether it came from this session's cache."""
-        from glmcode.web.convert import to_text
+        from glmcode.web.convert import Page, to_text
         from glmcode.web.errors import WebError
         from glmcode.web.fetch import check_url
 

@@ -31,6 +31,18 @@ class PageText:
     text: str
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page as the web tools hand it on: where it was asked for and where it was found,
+    its text, or the URL on another host it moved to (which was not followed)."""
+
+    url: str
+    final_url: str
+    content_type: str
+    text: PageText | None
+    moved_to: str | None = None
+
+
 def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 

@@ -3,6 +3,8 @@ that it is data, not instructions, so a page cannot pass itself off as the user 
 
 from __future__ import annotations
 
+import re
+
 from glmcode.text import count
 
 NOTICE = (
@@ -14,11 +16,12 @@ MODEL_CHARS = 40_000
 
 
 def fenced(label: str, source: str, text: str) -> str:
-    """`text` between an opening and a closing marker; a closing marker inside the text is
-    broken up, so the text cannot end the fence early."""
+    """`text` between an opening and a closing marker; a closing marker inside the text (in
+    any case or spacing) is broken up, so the text cannot end the fence early."""
     end = f"</{label}>"
-    safe = text.replace(end, f"</ {label}>")
-    return f"{NOTICE}\n<{label} source=\"{source}\">\n{safe.rstrip()}\n{end}"
+    safe = re.sub(rf"</(\s*{label}\s*)>", r"</ \1>", text, flags=re.IGNORECASE)
+    quoted = source.replace('"', "%22").replace("\n", " ")
+    return f"{NOTICE}\n<{label} source=\"{quoted}\">\n{safe.rstrip()}\n{end}"
 
 
 def cut(text: str, limit: int = MODEL_CHARS) -> tuple[str, int]:
