@@ -263,6 +263,7 @@ def build_app() -> Any:
     def acp_(
         ctx: typer.Context,
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the editor asks on stderr."),
+        max_turns: int = typer.Option(None, "--max-turns", min=1, help="Model requests one prompt may take."),
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -275,7 +276,8 @@ def build_app() -> Any:
         """Serve an editor over the Agent Client Protocol (stdin/stdout): Zed, JetBrains, Neovim, Emacs."""
         from glmcode.acp.command import acp_command
 
-        raise typer.Exit(acp_command(_flags(ctx.params), log_level="info" if verbose else "warning"))
+        level = "info" if verbose else "warning"
+        raise typer.Exit(acp_command(_flags(ctx.params), log_level=level, max_turns=max_turns))
 
     @app.command("config")
     def config_(

@@ -489,3 +489,16 @@ def test_the_sdks_own_client_gets_the_answer(fake_glm, tmp_path: Path) -> None:
     assert stop == "end_turn" and "".join(chunks) == "Read it."
     sent = fake.requests[0].body["messages"][-1]["content"]
     assert sent.startswith("Read this: ") and f"The file {project}/notes.md:" in sent and "remember 42" in sent
+
+
+def test_limits_stop_with_their_reasons(fake_glm, start_agent) -> None:
+    fake = fake_glm([
+        {"content": "cut sho", "finish_reason": "length"},
+        {"tool_calls": [{"name": "glob", "arguments": {"pattern": "*"}}]},
+        {"content": "never asked"},
+    ])
+    agent = start_agent(fake, args=("--max-turns", "1"))
+    session = _started(agent)
+    assert agent.prompt(session, "long answer")["result"]["stopReason"] == "max_tokens"
+    assert agent.prompt(session, "look around")["result"]["stopReason"] == "max_turn_requests"
+    assert len(fake.requests) == 2

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def acp_command(flags: Mapping[str, Any], *, log_level: str = "warning") -> int:
+def acp_command(flags: Mapping[str, Any], *, log_level: str = "warning", max_turns: int | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=getattr(logging, log_level.upper(), logging.WARNING),
         format="glmcode acp: %(levelname)s: %(message)s",
@@ -19,19 +19,21 @@ def acp_command(flags: Mapping[str, Any], *, log_level: str = "warning") -> int:
 
     out = claim_stdout()
     try:
-        asyncio.run(serve(flags, sys.stdin.buffer, out, verbose=log_level == "info"))
+        asyncio.run(serve(flags, sys.stdin.buffer, out, verbose=log_level == "info", max_turns=max_turns))
     except KeyboardInterrupt:
         return 130
     return 0
 
 
-async def serve(flags: Mapping[str, Any], stdin: Any, stdout: Any, *, verbose: bool = False) -> None:
+async def serve(
+    flags: Mapping[str, Any], stdin: Any, stdout: Any, *, verbose: bool = False, max_turns: int | None = None
+) -> None:
     from acp.core import AgentSideConnection
 
     from glmcode.acp.server import GlmcodeAgent
     from glmcode.acp.transport import StdioTransport
 
-    agent = GlmcodeAgent(flags)
+    agent = GlmcodeAgent(flags, max_turns=max_turns)
     transport = await StdioTransport.open(stdin, stdout)
     # An observer is handed a copy of every message, so it is there only when it logs.
     observers = [_log_message] if verbose else []

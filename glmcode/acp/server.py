@@ -42,10 +42,14 @@ def modes(current: str) -> schema.SessionModeState:
 
 
 class GlmcodeAgent:
-    """`flags`: the settings `glmcode acp` was given on its command line, for every session."""
+    """`flags`: the settings `glmcode acp` was given on its command line, for every session;
+    `max_turns`: the model requests one prompt may take."""
 
-    def __init__(self, flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, flags: Mapping[str, Any], env: Mapping[str, str] | None = None, *, max_turns: int | None = None
+    ) -> None:
         self.flags = dict(flags)
+        self.max_turns = max_turns
         self.env = os.environ if env is None else env
         self.conn: Any = None
         self.sessions: dict[str, EditorSession] = {}
@@ -157,7 +161,7 @@ class GlmcodeAgent:
             log.warning("the editor's %d MCP server(s) are not started: glmcode does not take them yet", len(mcp_servers))
         approver = EditorApprover(_rule_saver(run.settings.project_root, self.env))
         try:
-            ws = await asyncio.to_thread(_open_workspace, run, approver)
+            ws = await asyncio.to_thread(_open_workspace, run, approver, self.max_turns)
         except OSError as exc:
             raise RequestError(-32603, f"cannot open the session file: {exc.strerror or exc} ({exc.filename})") from None
         session = EditorSession(ws, self.conn, Bridge(asyncio.get_running_loop()))
@@ -169,11 +173,13 @@ class GlmcodeAgent:
         return session
 
 
-def _open_workspace(run: Any, approver: EditorApprover) -> Any:
+def _open_workspace(run: Any, approver: EditorApprover, max_turns: int | None) -> Any:
     from glmcode.agent.setup import open_workspace
 
     # No checkpoints: nothing in the editor can undo to them yet.
-    return open_workspace(run.settings, run.cwd, approver=approver, resume=run.resume, checkpoints=False)
+    return open_workspace(
+        run.settings, run.cwd, approver=approver, resume=run.resume, checkpoints=False, max_turns=max_turns
+    )
 
 
 def _rule_saver(project_root: Path, env: Mapping[str, str]) -> Any:
