@@ -133,8 +133,8 @@ class AgentProcess:
         return [r for r in self.client_requests
                 if r["method"] == method and (session is None or r["params"].get("sessionId") == session)]
 
-    def initialize(self, fs: dict[str, bool] | None = None) -> dict[str, Any]:
-        caps: dict[str, Any] = {"fs": fs or {"readTextFile": False, "writeTextFile": False}, "terminal": False}
+    def initialize(self, fs: dict[str, bool] | None = None, terminal: bool = False) -> dict[str, Any]:
+        caps: dict[str, Any] = {"fs": fs or {"readTextFile": False, "writeTextFile": False}, "terminal": terminal}
         return self.call("initialize", {"protocolVersion": 1, "clientCapabilities": caps,
                                         "clientInfo": {"name": "test-editor", "version": "1.0"}})
 
@@ -174,3 +174,51 @@ class Turns:
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         turn = self.queue.popleft()
         return turn(body) if callable(turn) else turn
+
+
+class Terminals:
+    """The editor's terminals: each command a process of this test, its output kept whole."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.outputs: dict[str, str] = {}
+        self.created: list[dict[str, Any]] = []
+        self.released: list[str] = []
+
+    def install(self, agent: AgentProcess) -> None:
+        agent.handlers.update({
+            "terminal/create": self.create, "terminal/wait_for_exit": self.wait, "terminal/output": self.output,
+            "terminal/release": self.release, "terminal/kill": self.kill,
+        })
+
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.created.append(params)
+        env = {**os.environ, **{v["name"]: v["value"] for v in params.get("env") or []}}
+        proc = subprocess.Popen([params["command"], *params.get("args", [])], cwd=params.get("cwd"), env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        terminal = f"term-{len(self.procs)}"
+        self.procs[terminal] = proc
+        return {"terminalId": terminal}
+
+    def wait(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        out, _ = proc.communicate(timeout=TIMEOUT)
+        self.outputs[params["terminalId"]] = out.decode()
+        return {"exitCode": proc.returncode}
+
+    def output(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        return {"output": self.outputs.get(params["terminalId"], ""), "truncated": False,
+                "exitStatus": {"exitCode": proc.returncode}}
+
+    def release(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.kill(params)
+        self.released.append(params["terminalId"])
+        return {}
+
+    def kill(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        return {}

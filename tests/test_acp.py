@@ -270,3 +270,48 @@ def test_limits_stop_with_their_reasons(fake_glm, start_agent) -> None:
     assert agent.prompt(session, "long answer")["result"]["stopReason"] == "max_tokens"
     assert agent.prompt(session, "look around")["result"]["stopReason"] == "max_turn_requests"
     assert len(fake.requests) == 2
+
+
+def test_with_editor_terminal_commands_run_in_the_editors_terminal(fake_glm, start_agent, tmp_path: Path) -> None:
+    from acp_harness import Terminals
+
+    call = {"name": "run_shell", "arguments": {"command": "echo from the editor; exit 3"}, "id": "sh1"}
+    fake = fake_glm([{"tool_calls": [call]}, {"content": "it failed"}])
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    terminals = Terminals()
+    terminals.install(agent)
+    agent.initialize(terminal=True)
+    session = agent.new_session(agent.cwd)
+    assert agent.prompt(session, "run it")["result"]["stopReason"] == "end_turn"
+    created, = terminals.created
+    assert created["sessionId"] == session and created["cwd"] == str(agent.cwd.resolve())
+    assert created["args"][-1] == "echo from the editor; exit 3"
+    assert terminals.released == ["term-0"]
+    shown = [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "sh1"]
+    assert shown[0]["content"] == [{"type": "terminal", "terminalId": "term-0"}]
+    assert shown[-1]["status"] == "failed" and shown[-1]["content"] == [{"type": "terminal", "terminalId": "term-0"}]
+    result = fake.requests[1].body["messages"][-1]["content"]
+    assert "Exit code: 3" in result and "from the editor" in result
+
+
+def test_a_cancel_kills_the_command_in_the_editors_terminal(fake_glm, start_agent) -> None:
+    from acp_harness import HOLD, Terminals
+
+    call = {"name": "run_shell", "arguments": {"command": "sleep 300"}, "id": "sh1"}
+    fake = fake_glm([{"tool_calls": [call]}, {"content": "never"}])
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    terminals = Terminals()
+    terminals.install(agent)
+    agent.initialize(terminal=True)
+    session = agent.new_session(agent.cwd)
+
+    def cancel_instead(params: dict[str, Any]) -> object:
+        agent.notify("session/cancel", {"sessionId": session})
+        return HOLD  # the command goes on until glmcode kills it
+
+    agent.handlers["terminal/wait_for_exit"] = cancel_instead
+    assert agent.prompt(session, "wait")["result"]["stopReason"] == "cancelled"
+    assert terminals.procs["term-0"].poll() is not None
+    assert [r["method"] for r in agent.client_requests if r["method"].startswith("terminal/")] == [
+        "terminal/create", "terminal/wait_for_exit", "terminal/kill", "terminal/release"]
+    assert len(fake.requests) == 1

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def acp_command(flags: Mapping[str, Any], *, log_level: str = "warning", max_turns: int | None = None) -> int:
+def acp_command(
+    flags: Mapping[str, Any], *, log_level: str = "warning", max_turns: int | None = None, editor_terminal: bool = False
+) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=getattr(logging, log_level.upper(), logging.WARNING),
         format="glmcode acp: %(levelname)s: %(message)s",
@@ -19,21 +21,24 @@ def acp_command(flags: Mapping[str, Any], *, log_level: str = "warning", max_tur
 
     out = claim_stdout()
     try:
-        asyncio.run(serve(flags, sys.stdin.buffer, out, verbose=log_level == "info", max_turns=max_turns))
+        asyncio.run(serve(
+            flags, sys.stdin.buffer, out, verbose=log_level == "info", max_turns=max_turns, editor_terminal=editor_terminal,
+        ))
     except KeyboardInterrupt:
         return 130
     return 0
 
 
 async def serve(
-    flags: Mapping[str, Any], stdin: Any, stdout: Any, *, verbose: bool = False, max_turns: int | None = None
+    flags: Mapping[str, Any], stdin: Any, stdout: Any, *, verbose: bool = False, max_turns: int | None = None,
+    editor_terminal: bool = False,
 ) -> None:
     from acp.core import AgentSideConnection
 
     from glmcode.acp.server import GlmcodeAgent
     from glmcode.acp.transport import StdioTransport
 
-    agent = GlmcodeAgent(flags, max_turns=max_turns)
+    agent = GlmcodeAgent(flags, max_turns=max_turns, editor_terminal=editor_terminal)
     transport = await StdioTransport.open(stdin, stdout)
     # An observer is handed a copy of every message, so it is there only when it logs.
     observers = [_log_message] if verbose else []
