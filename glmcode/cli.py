@@ -294,6 +294,8 @@ def build_app() -> Any:
     def acp_(
         ctx: typer.Context,
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the editor asks on stderr."),
+        max_turns: int = typer.Option(None, "--max-turns", min=1, help="Model requests one prompt may take."),
+        editor_terminal: bool = typer.Option(False, "--editor-terminal", help="Run commands in the editor's terminal when it offers one."),
         model: str = model_opt,
         provider: str = provider_opt,
         base_url: str = base_url_opt,
@@ -306,7 +308,8 @@ def build_app() -> Any:
         """Serve an editor over the Agent Client Protocol (stdin/stdout): Zed, JetBrains, Neovim, Emacs."""
         from glmcode.acp.command import acp_command
 
-        raise typer.Exit(acp_command(_flags(ctx.params), log_level="info" if verbose else "warning"))
+        level = "info" if verbose else "warning"
+        raise typer.Exit(acp_command(_flags(ctx.params), log_level=level, max_turns=max_turns, editor_terminal=editor_terminal))
 
     @app.command("config")
     def config_(

@@ -10,11 +10,13 @@ import queue
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 TIMEOUT = 30
+HOLD = object()  # what a handler returns to leave the agent's request unanswered
 
 
 class AgentProcess:
@@ -108,14 +110,31 @@ class AgentProcess:
         if handler is None:
             self.send({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "Method not found"}})
             return
-        self.send({"jsonrpc": "2.0", "id": message["id"], "result": handler(message["params"])})
+        result = handler(message["params"])
+        if result is not HOLD:
+            self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
 
-    def updates(self, kind: str | None = None) -> list[dict[str, Any]]:
-        found = [n["params"]["update"] for n in self.notifications if n["method"] == "session/update"]
-        return [u for u in found if kind is None or u["sessionUpdate"] == kind]
+    def serve_until(self, done: Callable[[], bool]) -> None:
+        """Serves messages until `done()` holds."""
+        while not done():
+            message = self.next_message()
+            if "method" in message:
+                self._serve(message)
+            else:
+                self.responses[message.get("id")] = message
 
-    def initialize(self, fs: dict[str, bool] | None = None) -> dict[str, Any]:
-        caps: dict[str, Any] = {"fs": fs or {"readTextFile": False, "writeTextFile": False}, "terminal": False}
+    def updates(self, kind: str | None = None, session: str | None = None) -> list[dict[str, Any]]:
+        found = [n["params"] for n in self.notifications if n["method"] == "session/update"]
+        return [p["update"] for p in found
+                if (kind is None or p["update"]["sessionUpdate"] == kind) and (session is None or p["sessionId"] == session)]
+
+    def asked(self, method: str, session: str | None = None) -> list[dict[str, Any]]:
+        """The agent's requests of this method (for this session)."""
+        return [r for r in self.client_requests
+                if r["method"] == method and (session is None or r["params"].get("sessionId") == session)]
+
+    def initialize(self, fs: dict[str, bool] | None = None, terminal: bool = False) -> dict[str, Any]:
+        caps: dict[str, Any] = {"fs": fs or {"readTextFile": False, "writeTextFile": False}, "terminal": terminal}
         return self.call("initialize", {"protocolVersion": 1, "clientCapabilities": caps,
                                         "clientInfo": {"name": "test-editor", "version": "1.0"}})
 
@@ -144,3 +163,62 @@ class AgentProcess:
 
 def texts(updates: list[dict[str, Any]]) -> str:
     return "".join(u["content"]["text"] for u in updates)
+
+
+class Turns:
+    """One fake GLM script for many tests in turn: each test queues the turns its prompts get."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Any] = deque()
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        turn = self.queue.popleft()
+        return turn(body) if callable(turn) else turn
+
+
+class Terminals:
+    """The editor's terminals: each command a process of this test, its output kept whole."""
+
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.outputs: dict[str, str] = {}
+        self.created: list[dict[str, Any]] = []
+        self.released: list[str] = []
+
+    def install(self, agent: AgentProcess) -> None:
+        agent.handlers.update({
+            "terminal/create": self.create, "terminal/wait_for_exit": self.wait, "terminal/output": self.output,
+            "terminal/release": self.release, "terminal/kill": self.kill,
+        })
+
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.created.append(params)
+        env = {**os.environ, **{v["name"]: v["value"] for v in params.get("env") or []}}
+        proc = subprocess.Popen([params["command"], *params.get("args", [])], cwd=params.get("cwd"), env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        terminal = f"term-{len(self.procs)}"
+        self.procs[terminal] = proc
+        return {"terminalId": terminal}
+
+    def wait(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        out, _ = proc.communicate(timeout=TIMEOUT)
+        self.outputs[params["terminalId"]] = out.decode()
+        return {"exitCode": proc.returncode}
+
+    def output(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        return {"output": self.outputs.get(params["terminalId"], ""), "truncated": False,
+                "exitStatus": {"exitCode": proc.returncode}}
+
+    def release(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.kill(params)
+        self.released.append(params["terminalId"])
+        return {}
+
+    def kill(self, params: dict[str, Any]) -> dict[str, Any]:
+        proc = self.procs[params["terminalId"]]
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        return {}

@@ -46,145 +46,10 @@ def test_say_ok_streams_the_answer_and_ends_the_turn(fake_glm, start_agent, tmp_
 
 def _started(agent: AgentProcess, *, fs: dict[str, bool] | None = None, mode: str | None = None) -> str:
     agent.initialize(fs)
-    session = agent.new_session(agent_cwd(agent))
+    session = agent.new_session(agent.cwd)
     if mode is not None:
         assert "result" in agent.call("session/set_mode", {"sessionId": session, "modeId": mode})
     return session
-
-
-def agent_cwd(agent: AgentProcess) -> Path:
-    return agent.cwd
-
-
-def test_reasoning_comes_as_thought_chunks(fake_glm, start_agent) -> None:
-    fake = fake_glm([{"reasoning": ["The user ", "wants OK."], "content": "OK"}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    assert agent.prompt(session, "Say OK")["result"]["stopReason"] == "end_turn"
-    assert texts(agent.updates("agent_thought_chunk")) == "The user wants OK."
-    assert texts(agent.updates("agent_message_chunk")) == "OK"
-
-
-def test_an_edit_shows_as_a_tool_call_with_its_diff(fake_glm, start_agent, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "notes.txt").write_text("one\ntwo\n")
-    edit = {"name": "edit_file", "arguments": {"path": "notes.txt", "old_string": "two", "new_string": "TWO"}, "id": "call_1"}
-    fake = fake_glm([{"tool_calls": [edit]}, {"content": "Done."}])
-    agent = start_agent(fake)
-    session = _started(agent, mode="auto-edit")
-    assert agent.prompt(session, "Shout two")["result"]["stopReason"] == "end_turn"
-    start, = agent.updates("tool_call")
-    assert start["toolCallId"] == "call_1"
-    assert start["kind"] == "edit" and start["title"] == "Edit notes.txt"
-    assert start["status"] == "in_progress"
-    assert start["locations"] == [{"path": str((project / "notes.txt").resolve())}]
-    done, = agent.updates("tool_call_update")
-    assert done["status"] == "completed"
-    assert done["content"] == [{"type": "diff", "path": str((project / "notes.txt").resolve()),
-                                "oldText": "one\ntwo\n", "newText": "one\nTWO\n"}]
-    assert (project / "notes.txt").read_text() == "one\nTWO\n"
-    assert texts(agent.updates("agent_message_chunk")) == "Done."
-
-
-def test_the_plan_of_todo_write_is_the_editors_plan(fake_glm, start_agent) -> None:
-    todos = [{"content": "read the code", "status": "completed"}, {"content": "fix the bug", "status": "in_progress"}]
-    fake = fake_glm([{"tool_calls": [{"name": "todo_write", "arguments": {"todos": todos}}]}, {"content": "ok"}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    agent.prompt(session, "Plan it")
-    plan, = agent.updates("plan")
-    assert plan["entries"] == [
-        {"content": "read the code", "priority": "medium", "status": "completed"},
-        {"content": "fix the bug", "priority": "medium", "status": "in_progress"},
-    ]
-    assert agent.updates("tool_call")[0]["kind"] == "think"
-
-
-def _shell(command: str, call_id: str) -> dict[str, Any]:
-    return {"name": "run_shell", "arguments": {"command": command}, "id": call_id}
-
-
-def test_a_command_waits_for_the_editors_answer_allow_then_reject(fake_glm, start_agent, tmp_path: Path) -> None:
-    fake = fake_glm([
-        {"tool_calls": [_shell("touch allowed.txt", "call_a")]}, {"content": "made it"},
-        {"tool_calls": [_shell("touch rejected.txt", "call_r")]}, {"content": "fine"},
-    ])
-    agent = start_agent(fake)
-    session = _started(agent, mode="ask")
-    answers = iter(["allow_once", "reject_once"])
-    asked: list[dict[str, Any]] = []
-
-    def answer(params: dict[str, Any]) -> dict[str, Any]:
-        asked.append(params)
-        return {"outcome": {"outcome": "selected", "optionId": next(answers)}}
-
-    agent.handlers["session/request_permission"] = answer
-    assert agent.prompt(session, "make a file")["result"]["stopReason"] == "end_turn"
-    assert (tmp_path / "project" / "allowed.txt").exists()
-    first = asked[0]
-    assert first["sessionId"] == session
-    assert first["toolCall"]["toolCallId"] == "call_a" and first["toolCall"]["kind"] == "execute"
-    assert "touch allowed.txt" in first["toolCall"]["content"][0]["content"]["text"]
-    assert [(o["optionId"], o["kind"]) for o in first["options"]] == [
-        ("allow_once", "allow_once"), ("allow_always", "allow_always"), ("reject_once", "reject_once")]
-    assert first["options"][1]["name"] == "Always allow run_shell:touch* in this project"
-
-    assert agent.prompt(session, "make another")["result"]["stopReason"] == "end_turn"
-    assert not (tmp_path / "project" / "rejected.txt").exists()
-    tool_answer = fake.requests[3].body["messages"][-1]
-    assert tool_answer["role"] == "tool" and "declined" in tool_answer["content"]
-    failed = [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "call_r"]
-    assert failed[-1]["status"] == "failed"
-
-
-def test_always_saves_the_rule_the_terminal_would(fake_glm, start_agent, tmp_path: Path) -> None:
-    fake = fake_glm([
-        {"tool_calls": [_shell("touch one.txt", "c1")]},
-        {"tool_calls": [_shell("touch two.txt", "c2")]},
-        {"content": "both"},
-    ])
-    agent = start_agent(fake)
-    session = _started(agent, mode="ask")
-    agent.handlers["session/request_permission"] = lambda p: {"outcome": {"outcome": "selected", "optionId": "allow_always"}}
-    assert agent.prompt(session, "two files")["result"]["stopReason"] == "end_turn"
-    project = tmp_path / "project"
-    assert (project / "one.txt").exists() and (project / "two.txt").exists()
-    asked = [r for r in agent.client_requests if r["method"] == "session/request_permission"]
-    assert len(asked) == 1  # the second command was allowed by the rule
-    config = (project / ".glmcode" / "config.toml").read_text()
-    assert 'allow = ["run_shell:touch*"]' in config
-    assert "saved run_shell:touch* to .glmcode/config.toml" in texts(agent.updates("agent_message_chunk"))
-
-
-def test_read_only_mode_refuses_without_asking(fake_glm, start_agent, tmp_path: Path) -> None:
-    fake = fake_glm([{"tool_calls": [_shell("touch x.txt", "c1")]}, {"content": "could not"}])
-    agent = start_agent(fake)
-    session = _started(agent, mode="read-only")
-    assert agent.prompt(session, "make x")["result"]["stopReason"] == "end_turn"
-    assert not (tmp_path / "project" / "x.txt").exists()
-    assert not [r for r in agent.client_requests if r["method"] == "session/request_permission"]
-    bad = agent.call("session/set_mode", {"sessionId": session, "modeId": "yolo"})
-    assert bad["error"]["code"] == -32602
-
-
-def test_cancel_mid_stream_ends_the_turn_cancelled(fake_glm, start_agent) -> None:
-    pieces = [f"word{n} " for n in range(400)]
-    fake = fake_glm([{"content": pieces, "delay": 0.01}, {"content": "after"}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "talk"}]})
-    agent.wait_update(lambda u: u["sessionUpdate"] == "agent_message_chunk")
-    agent.notify("session/cancel", {"sessionId": session})
-    response = agent.wait_response(request)
-    assert response["result"] == {"stopReason": "cancelled"}
-    streamed = texts(agent.updates("agent_message_chunk"))
-    assert streamed.startswith("word0 ") and len(streamed) < len("".join(pieces))
-    # The conversation goes on from what was streamed.
-    assert agent.prompt(session, "go on")["result"]["stopReason"] == "end_turn"
-    sent = fake.requests[1].body["messages"]
-    assert sent[-2]["role"] == "assistant" and sent[-2]["content"].startswith("word0 ")
-    assert sent[-1] == {"role": "user", "content": "go on"}
 
 
 def test_reads_and_edits_go_through_the_editors_buffers(fake_glm, start_agent, tmp_path: Path) -> None:
@@ -305,22 +170,6 @@ def test_two_sessions_at_once_do_not_mix(fake_glm, start_agent, tmp_path: Path) 
     assert by_session[two] == "answer to two " * 30
 
 
-def test_a_refused_reply_stops_with_refusal(fake_glm, start_agent) -> None:
-    fake = fake_glm([{"content": "I", "finish_reason": "sensitive"}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    assert agent.prompt(session, "something bad")["result"]["stopReason"] == "refusal"
-
-
-def test_an_api_error_is_a_json_rpc_error_with_glmcodes_message(fake_glm, start_agent) -> None:
-    fake = fake_glm([{"error": {"status": 401, "code": "1000", "message": "bad key"}}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    response = agent.prompt(session, "hi")
-    assert response["error"]["code"] == -32603
-    assert response["error"]["data"]["kind"] == "auth"
-
-
 def test_without_a_key_session_new_says_how_to_set_one(fake_glm, start_agent) -> None:
     fake = fake_glm([])
     agent = start_agent(fake, ZAI_API_KEY="")
@@ -329,81 +178,24 @@ def test_without_a_key_session_new_says_how_to_set_one(fake_glm, start_agent) ->
     assert "ZAI_API_KEY" in response["error"]["message"]
 
 
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
-def _started_command(agent: AgentProcess, session: str, project: Path) -> tuple[int, int]:
-    """Starts a prompt whose command sleeps (its pid in sleep.pid); the prompt's request id
-    and the pid, once the command runs."""
-    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "wait"}]})
-    agent.wait_update(lambda u: u["sessionUpdate"] == "tool_call")
-    pid_file = project / "sleep.pid"
-    fifo = project / "started"
-    with open(fifo, "rb") as ready:  # the command opens it for writing once the pid is written
-        ready.read()
-    return request, int(pid_file.read_text())
-
-
-SLEEPER = "sleep 300 & echo $! > sleep.pid; : > started; wait"
-
-
-def _with_fifo(project: Path) -> None:
-    import os
-
-    project.mkdir(exist_ok=True)
-    os.mkfifo(project / "started")
-
-
 def test_closing_stdin_ends_glmcode_and_the_commands_it_started(fake_glm, start_agent, tmp_path: Path) -> None:
+    import os
+
+    from test_acp_turns import SLEEPER, _alive, _shell
+
     project = tmp_path / "project"
-    _with_fifo(project)
+    project.mkdir()
+    os.mkfifo(project / "started")
     fake = fake_glm([{"tool_calls": [_shell(SLEEPER, "s1")]}, {"content": "never"}])
     agent = start_agent(fake)
     session = _started(agent, mode="full-auto")
-    _, pid = _started_command(agent, session, project)
+    agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "wait"}]})
+    with open(project / "started", "rb") as ready:  # the command opens it once its pid is written
+        ready.read()
+    pid = int((project / "sleep.pid").read_text())
     assert _alive(pid)
     assert agent.close() == 0
     assert not _alive(pid)
-
-
-def test_cancel_while_a_command_runs_kills_it(fake_glm, start_agent, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    _with_fifo(project)
-    fake = fake_glm([{"tool_calls": [_shell(SLEEPER, "s1")]}, {"content": "never"}])
-    agent = start_agent(fake)
-    session = _started(agent, mode="full-auto")
-    request, pid = _started_command(agent, session, project)
-    agent.notify("session/cancel", {"sessionId": session})
-    assert agent.wait_response(request)["result"] == {"stopReason": "cancelled"}
-    assert not _alive(pid)
-    assert len(fake.requests) == 1
-
-
-def test_cancel_while_the_editor_asks(fake_glm, start_agent, tmp_path: Path) -> None:
-    fake = fake_glm([{"tool_calls": [_shell("touch never.txt", "c1")]}, {"content": "ok then"}])
-    agent = start_agent(fake)
-    session = _started(agent, mode="ask")
-    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "touch"}]})
-    while True:  # the question arrives; the editor cancels instead of answering
-        message = agent.next_message()
-        if message.get("method") == "session/request_permission":
-            break
-    agent.notify("session/cancel", {"sessionId": session})
-    response = agent.wait_response(request)
-    assert response["result"] == {"stopReason": "cancelled"}
-    # The late answer to the question changes nothing.
-    agent.send({"jsonrpc": "2.0", "id": message["id"], "result": {"outcome": {"outcome": "cancelled"}}})
-    assert not (tmp_path / "project" / "never.txt").exists()
-    assert agent.prompt(session, "fine")["result"]["stopReason"] == "end_turn"
-    sent = fake.requests[1].body["messages"]
-    assert sent[-2]["role"] == "tool" and "interrupted" in sent[-2]["content"]
 
 
 def _imported(stderr: str) -> set[str]:
@@ -427,30 +219,6 @@ def test_version_and_a_trivial_exec_turn_never_import_the_protocol(fake_glm, tmp
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = _imported(proc.stderr)
     assert "glmcode.agent.loop" in modules and _protocol_modules(modules) == []
-
-
-def test_cancel_before_the_first_byte_does_not_wait_for_it(fake_glm, start_agent) -> None:
-    import threading
-    import time
-
-    arrived = threading.Event()
-
-    def slow(body: dict[str, Any]) -> dict[str, Any]:
-        arrived.set()
-        return {"content": "late", "first_byte_delay": 20}
-
-    fake = fake_glm([slow, {"content": "next"}])
-    agent = start_agent(fake)
-    session = _started(agent)
-    request = agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "slow"}]})
-    assert arrived.wait(30)
-    began = time.monotonic()
-    agent.notify("session/cancel", {"sessionId": session})
-    assert agent.wait_response(request)["result"] == {"stopReason": "cancelled"}
-    assert time.monotonic() - began < 10
-    assert agent.updates("agent_message_chunk") == []
-    assert agent.prompt(session, "again")["result"]["stopReason"] == "end_turn"
-    assert texts(agent.updates("agent_message_chunk")) == "next"
 
 
 def test_the_sdks_own_client_gets_the_answer(fake_glm, tmp_path: Path) -> None:
@@ -489,3 +257,61 @@ def test_the_sdks_own_client_gets_the_answer(fake_glm, tmp_path: Path) -> None:
     assert stop == "end_turn" and "".join(chunks) == "Read it."
     sent = fake.requests[0].body["messages"][-1]["content"]
     assert sent.startswith("Read this: ") and f"The file {project}/notes.md:" in sent and "remember 42" in sent
+
+
+def test_limits_stop_with_their_reasons(fake_glm, start_agent) -> None:
+    fake = fake_glm([
+        {"content": "cut sho", "finish_reason": "length"},
+        {"tool_calls": [{"name": "glob", "arguments": {"pattern": "*"}}]},
+        {"content": "never asked"},
+    ])
+    agent = start_agent(fake, args=("--max-turns", "1"))
+    session = _started(agent)
+    assert agent.prompt(session, "long answer")["result"]["stopReason"] == "max_tokens"
+    assert agent.prompt(session, "look around")["result"]["stopReason"] == "max_turn_requests"
+    assert len(fake.requests) == 2
+
+
+def test_with_editor_terminal_commands_run_in_the_editors_terminal(fake_glm, start_agent, tmp_path: Path) -> None:
+    from acp_harness import Terminals
+
+    call = {"name": "run_shell", "arguments": {"command": "echo from the editor; exit 3"}, "id": "sh1"}
+    fake = fake_glm([{"tool_calls": [call]}, {"content": "it failed"}])
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    terminals = Terminals()
+    terminals.install(agent)
+    agent.initialize(terminal=True)
+    session = agent.new_session(agent.cwd)
+    assert agent.prompt(session, "run it")["result"]["stopReason"] == "end_turn"
+    created, = terminals.created
+    assert created["sessionId"] == session and created["cwd"] == str(agent.cwd.resolve())
+    assert created["args"][-1] == "echo from the editor; exit 3"
+    assert terminals.released == ["term-0"]
+    shown = [u for u in agent.updates("tool_call_update") if u["toolCallId"] == "sh1"]
+    assert shown[0]["content"] == [{"type": "terminal", "terminalId": "term-0"}]
+    assert shown[-1]["status"] == "failed" and shown[-1]["content"] == [{"type": "terminal", "terminalId": "term-0"}]
+    result = fake.requests[1].body["messages"][-1]["content"]
+    assert "Exit code: 3" in result and "from the editor" in result
+
+
+def test_a_cancel_kills_the_command_in_the_editors_terminal(fake_glm, start_agent) -> None:
+    from acp_harness import HOLD, Terminals
+
+    call = {"name": "run_shell", "arguments": {"command": "sleep 300"}, "id": "sh1"}
+    fake = fake_glm([{"tool_calls": [call]}, {"content": "never"}])
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    terminals = Terminals()
+    terminals.install(agent)
+    agent.initialize(terminal=True)
+    session = agent.new_session(agent.cwd)
+
+    def cancel_instead(params: dict[str, Any]) -> object:
+        agent.notify("session/cancel", {"sessionId": session})
+        return HOLD  # the command goes on until glmcode kills it
+
+    agent.handlers["terminal/wait_for_exit"] = cancel_instead
+    assert agent.prompt(session, "wait")["result"]["stopReason"] == "cancelled"
+    assert terminals.procs["term-0"].poll() is not None
+    assert [r["method"] for r in agent.client_requests if r["method"].startswith("terminal/")] == [
+        "terminal/create", "terminal/wait_for_exit", "terminal/kill", "terminal/release"]
+    assert len(fake.requests) == 1

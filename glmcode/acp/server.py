@@ -42,10 +42,17 @@ def modes(current: str) -> schema.SessionModeState:
 
 
 class GlmcodeAgent:
-    """`flags`: the settings `glmcode acp` was given on its command line, for every session."""
+    """`flags`: the settings `glmcode acp` was given on its command line, for every session;
+    `max_turns`: the model requests one prompt may take."""
 
-    def __init__(self, flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, flags: Mapping[str, Any], env: Mapping[str, str] | None = None, *, max_turns: int | None = None,
+        editor_terminal: bool = False,
+    ) -> None:
         self.flags = dict(flags)
+        self.max_turns = max_turns
+        self.editor_terminal = editor_terminal  # run_shell in the editor's terminal, when it has one
+        self.terminals = False
         self.env = os.environ if env is None else env
         self.conn: Any = None
         self.sessions: dict[str, EditorSession] = {}
@@ -61,6 +68,9 @@ class GlmcodeAgent:
         fs = client_capabilities.fs if client_capabilities is not None else None
         self.reads = bool(fs is not None and fs.read_text_file)
         self.writes = bool(fs is not None and fs.write_text_file)
+        self.terminals = bool(client_capabilities is not None and client_capabilities.terminal)
+        if self.editor_terminal and not self.terminals:
+            log.warning("--editor-terminal: the editor offers no terminal, so commands run in glmcode")
         if client_info is not None:
             log.info("editor: %s %s", client_info.name, client_info.version)
         return schema.InitializeResponse(
@@ -156,8 +166,9 @@ class GlmcodeAgent:
         if mcp_servers:
             log.warning("the editor's %d MCP server(s) are not started: glmcode does not take them yet", len(mcp_servers))
         approver = EditorApprover(_rule_saver(run.settings.project_root, self.env))
+        registry = _registry(lambda: approver.session) if self.editor_terminal and self.terminals else None
         try:
-            ws = await asyncio.to_thread(_open_workspace, run, approver)
+            ws = await asyncio.to_thread(_open_workspace, run, approver, self.max_turns, registry)
         except OSError as exc:
             raise RequestError(-32603, f"cannot open the session file: {exc.strerror or exc} ({exc.filename})") from None
         session = EditorSession(ws, self.conn, Bridge(asyncio.get_running_loop()))
@@ -169,11 +180,23 @@ class GlmcodeAgent:
         return session
 
 
-def _open_workspace(run: Any, approver: EditorApprover) -> Any:
+def _open_workspace(run: Any, approver: EditorApprover, max_turns: int | None, registry: Any) -> Any:
     from glmcode.agent.setup import open_workspace
 
     # No checkpoints: nothing in the editor can undo to them yet.
-    return open_workspace(run.settings, run.cwd, approver=approver, resume=run.resume, checkpoints=False)
+    return open_workspace(
+        run.settings, run.cwd, approver=approver, resume=run.resume, checkpoints=False, max_turns=max_turns,
+        registry=registry,
+    )
+
+
+def _registry(session: Any) -> Any:
+    """The built-in tools with run_shell running in the editor's terminal."""
+    from glmcode.acp.terminal import terminal_tool
+    from glmcode.tools.registry import BUILTIN_MODULES, Registry
+
+    tools = Registry.builtin()
+    return Registry(terminal_tool(session) if name == "run_shell" else tools.get(name) for name in BUILTIN_MODULES)
 
 
 def _rule_saver(project_root: Path, env: Mapping[str, str]) -> Any:

@@ -52,6 +52,7 @@ class EditorSession:
         self._running: asyncio.Future[RunOutcome] | None = None
         self._gone = False
         self._edits: dict[str, dict[Path, str | None]] = {}
+        self._shell_call = ""  # the run_shell call in progress, whose terminal the editor shows
 
     @property
     def ctx(self) -> Any:
@@ -142,6 +143,8 @@ class EditorSession:
             kind = tool.kind if tool is not None else None
             if kind == "edit":
                 self._edits[event.id] = updates.edit_targets(event.name, event.arguments, self.ctx)
+            elif kind == "shell":
+                self._shell_call = event.id
             return [updates.started(event, kind, self.ctx)]
         if isinstance(event, ToolCallFinished):
             before = self._edits.pop(event.id, {})
@@ -157,6 +160,11 @@ class EditorSession:
     def tell(self, text: str) -> None:
         """A line for the user from the agent's thread (what an approval saved, say)."""
         self._send(updates.message_chunk(f"\n\n> glmcode: {text}\n\n"))
+
+    def show_terminal(self, terminal_id: str) -> None:
+        """Embeds the editor's terminal in the shell call that runs in it."""
+        terminal = schema.TerminalToolCallContent(type="terminal", terminal_id=terminal_id)
+        self._send(schema.ToolCallProgress(session_update="tool_call_update", tool_call_id=self._shell_call, content=[terminal]))
 
     def in_progress(self, call_id: str) -> None:
         self._send(schema.ToolCallProgress(session_update="tool_call_update", tool_call_id=call_id, status="in_progress"))

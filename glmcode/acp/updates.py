@@ -100,12 +100,15 @@ def finished(
 ) -> schema.ToolCallProgress:
     """The call's outcome; an edit that went through shows each file's change as a diff."""
     content: list[Any] = []
-    if not event.is_error and before:
+    terminal = (event.data or {}).get("terminal_id")
+    if isinstance(terminal, str):  # the command ran in the editor's terminal, which shows its output
+        content = [schema.TerminalToolCallContent(type="terminal", terminal_id=terminal)]
+    elif not event.is_error and before:
         content = edit_diffs(before, ctx)
     if not content and event.diff:
         content.append(_content(fenced(event.diff, "diff")))
     output = event.output if len(event.output) <= OUTPUT_CHARS else event.output[:OUTPUT_CHARS] + "\n…"
-    if output.strip() and (event.is_error or not content):
+    if output.strip() and (event.is_error or not content) and not isinstance(terminal, str):
         content.append(_content(fenced(output) if event.name == "run_shell" or not event.is_error else output))
     return schema.ToolCallProgress(
         session_update="tool_call_update",
