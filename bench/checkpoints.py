@@ -5,7 +5,8 @@ Run: python bench/checkpoints.py [--full] [--runs N] [--model-delay SECONDS]
 Each run is the first edit turn of a new session in a repository glmcode has never seen (a
 fresh state folder): the model asks to edit one file, glmcode snapshots the project, edits,
 asks again and snapshots the run's end, as the interactive session does. Prints the median turn
-time, as a ratio to the 100-file case, the shadow repository's size on disk, and checks that
+time and processor time, each as a ratio to the 100-file case (on a busy machine the
+processor time is the steadier of the two), the shadow repository's size on disk, and checks that
 /undo's plan puts the file back. `--model-delay` makes each model reply wait that long before
 its first byte, as a real model does; the turn's time then has the model's own time taken off.
 Target: 30,000 files within 2x of 100 files; the shadow repository a few MB, not a copy.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,7 +41,7 @@ def make_repo(root: Path, files: int) -> None:
         if n % PER_FOLDER == 0:
             folder.mkdir(parents=True, exist_ok=True)
         (folder / f"file{n}.py").write_text(f"VALUE_{n} = {n}\n" + "# a line of a source file\n" * 20)
-    git = ["git", "-C", str(root), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    git = ["git", "-C", str(root), "-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "gc.auto=0"]
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "start"], check=True)
@@ -51,12 +53,23 @@ def target(n: int) -> str:
 
 
 def disk_bytes(root: Path) -> int:
-    return sum(p.lstat().st_blocks * 512 for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+    return total
 
 
-def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, int]:
-    """One new session's first edit turn: its seconds (less the model's own time) and the size
-    of the shadow repository it left."""
+def cpu_seconds() -> float:
+    """This process's processor time and that of the git commands it ran (all waited for)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, float, int]:
+    """One new session's first edit turn: its seconds (less the model's own time), the processor
+    seconds it took (the fake server's included, a small constant), and the size of the shadow
+    repository it left."""
     path = target(n)
     old = f"VALUE_{n} = {n}"
     home = Path(tempfile.mkdtemp(prefix="glmcode-bench-ckpt-"))
@@ -73,9 +86,10 @@ def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, int]:
                "GLMCODE_BASE_URL": fake.base_url, "NO_PROXY": "127.0.0.1"}
         settings = load_settings(repo, env, {"permission_mode": "full-auto"})
         ws = open_workspace(settings, repo, approver=None, checkpoints=True, env=env)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         drive(ws.agent.run("change the value"), lambda event: None)
         elapsed = time.perf_counter() - start - 2 * delay
+        cpu = cpu_seconds() - cpu
         full = repo / path
         if f"VALUE_{n} = -1" not in full.read_text():
             raise SystemExit(f"the edit did not happen in {path}")
@@ -88,7 +102,7 @@ def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, int]:
         if old not in full.read_text():
             raise SystemExit(f"/undo did not put {path} back")
         ws.session.close()
-        return elapsed, disk_bytes(home / "state" / "glmcode" / "checkpoints")
+        return elapsed, cpu, disk_bytes(home / "state" / "glmcode" / "checkpoints")
     finally:
         fake.stop()
         subprocess.run(["rm", "-rf", str(home)], check=False)
@@ -114,12 +128,14 @@ def main() -> None:
             made = time.perf_counter() - start
             first_edit_turn(repo, 1, args.model_delay)  # warm-up: imports, the page cache
             samples = [first_edit_turn(repo, 2 + run, args.model_delay) for run in range(args.runs)]
-            turn = statistics.median(s for s, _ in samples)
-            size = max(b for _, b in samples)
-            base = base or turn
+            turn = statistics.median(s for s, _, _ in samples)
+            cpu = statistics.median(c for _, c, _ in samples)
+            size = max(b for _, _, b in samples)
+            base = base or (turn, cpu)
             git_size = disk_bytes(repo / ".git")
-            print(f"{files:>8,} files  {turn:7.3f} s  {turn / base:5.2f}x   shadow repository {size / 1e6:6.2f} MB"
-                  f"  (the project's .git {git_size / 1e6:,.0f} MB; set up in {made:.0f} s)")
+            print(f"{files:>8,} files  {turn:6.3f} s {turn / base[0]:5.2f}x   processor {cpu:6.3f} s {cpu / base[1]:5.2f}x"
+                  f"   shadow repository {size / 1e6:6.2f} MB  (the project's .git {git_size / 1e6:,.0f} MB;"
+                  f" set up in {made:.0f} s)")
             sys.stdout.flush()
 
 

@@ -326,3 +326,45 @@ def test_the_reading_before_a_run_is_done_on_a_thread_and_the_snapshot_still_see
     assert (git_repo / "pkg0" / "f0.txt").read_text() == "file 0\n"
     assert (git_repo / "notes.txt").read_text() == "the user's, edited while the model thought\n"
     ws.session.close()
+
+
+def test_a_change_due_while_the_reading_goes_on_waits_for_it_and_takes_it(git_repo: Path, tmp_path: Path) -> None:
+    import threading
+
+    from glmcode.agent.session import SessionWriter
+
+    (git_repo / "a.txt").write_text("one\n")
+    commit_all(git_repo)
+    repo = shadow(git_repo, tmp_path)
+
+    class Agent:
+        messages = [{"role": "system", "content": ""}, {"role": "user", "content": "change a"}]
+
+    recorder = CheckpointRecorder(repo, Agent(), SessionWriter(tmp_path / "s.jsonl", session_id="s1", header={}))
+    read, go = threading.Event(), threading.Event()
+    reads: list[str] = []
+    real = repo.write_tree
+
+    def write_tree() -> tuple[str, tuple[str, ...]]:
+        result = real()
+        reads.append(result[0])
+        read.set()
+        go.wait()  # still reading, as far as the change that comes now can tell
+        return result
+
+    repo.write_tree = write_tree  # type: ignore[method-assign]
+    recorder.run_started()
+    read.wait()
+    thread = recorder._warming
+    assert thread is not None
+    real_join = thread.join
+
+    def join(timeout: float | None = None) -> None:
+        go.set()  # the change is waiting now
+        real_join(timeout)
+
+    thread.join = join  # type: ignore[method-assign]
+    list(recorder(1))
+    assert recorder.before is not None and recorder.before.tree == reads[0]
+    assert len(reads) == 1  # the workspace was read once, on the thread
+    recorder.session.close()

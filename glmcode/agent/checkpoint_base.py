@@ -1,4 +1,4 @@
-"""Where a shadow index starts from: the user's own git index, read and never written.
+"""Where a shadow repository and its index start from, and what a snapshot reads.
 
 In a git work tree the shadow repository borrows the user's object store (an `alternates`
 file names it; git only reads from an alternate) and each session's index starts as a copy of
@@ -12,6 +12,9 @@ The copy is made fit for a shadow index before it is used. A split index has its
 copied too and is written back whole; entries marked skip-worktree (sparse checkout) or
 assume-unchanged lose the mark, because a snapshot must look at every file; submodules (gitlinks)
 are dropped, since their own repositories keep them.
+
+Outside git, a session starts from the newest index of an earlier one, or from nothing; such a
+first snapshot reads every file, and `check_first` holds it to the folder limits.
 """
 
 from __future__ import annotations

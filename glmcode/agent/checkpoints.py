@@ -252,10 +252,11 @@ class ShadowRepo:
         self._written = (stat_key(self.index), tree.decode().strip())
         return self._written[1], tuple(sorted(skipped))
 
-    def snapshot(self, message: str) -> Snapshot:
-        """Records the workspace as a commit on this session's ref."""
+    def snapshot(self, message: str, written: tuple[str, tuple[str, ...]] | None = None) -> Snapshot:
+        """Records the workspace as a commit on this session's ref; `written` is what
+        `write_tree` returned just now, when the workspace need not be read again."""
         with self._lock:
-            tree, skipped = self._write_tree()
+            tree, skipped = written or self._write_tree()
             ref = self.git_dir / self.ref
             if self._parent is None:
                 try:

@@ -37,10 +37,11 @@ class CheckpointRecorder:
     off.
 
     `run_started` (the agent's `on_run_start`) reads the workspace into the shadow index on a
-    thread while the model answers: what costs most in a first snapshot, hashing the files that
-    differ from git's index, is then done before the first change is due. The snapshot proper
-    still comes just before that change, so edits made by anyone in between are in it rather
-    than taken for the run's; with the index fresh, it only compares file times."""
+    thread while the model answers, so what costs most in a first snapshot, hashing the files
+    that differ from git's index, is done before the first change is due. A change that comes
+    while that reading goes on waits for it and takes it as its snapshot. One that comes after
+    it finished gets a snapshot of its own, so edits made by anyone in between are in it rather
+    than taken for the run's; with the index fresh, that only compares file times."""
 
     def __init__(self, repo: ShadowRepo, agent: Agent, session: SessionWriter) -> None:
         self.repo = repo
@@ -49,34 +50,40 @@ class CheckpointRecorder:
         self.off = False
         self.before: Snapshot | None = None  # the current run's, until its end is snapshotted
         self._warming: threading.Thread | None = None
+        self._warm_tree: tuple[str, tuple[str, ...]] | None = None
 
     def run_started(self) -> None:
         if self.off or (self._warming is not None and self._warming.is_alive()):
             return
+        self._warm_tree = None
         self._warming = threading.Thread(target=self._warm, name="glmcode-checkpoint", daemon=True)
         self._warming.start()
 
     def _warm(self) -> None:
         try:
-            self.repo.write_tree()
+            self._warm_tree = self.repo.write_tree()
         except Exception:  # noqa: BLE001 - the snapshot proper meets the same failure and reports it
-            pass
+            self._warm_tree = None
 
-    def wait(self) -> None:
-        """Until the reading started by `run_started` is done."""
-        if self._warming is not None:
-            self._warming.join()
-            self._warming = None
+    def wait(self) -> bool:
+        """Until the reading started by `run_started` is done; whether it was still going on."""
+        thread, self._warming = self._warming, None
+        if thread is None:
+            return False
+        running = thread.is_alive()
+        thread.join()
+        return running
 
     def __call__(self, prompt_index: int) -> Iterator[Event]:
         if self.off:
             return
-        self.wait()
+        written = self._warm_tree if self.wait() else None
+        self._warm_tree = None
         messages = self.agent.messages
         content = messages[prompt_index].get("content") if 0 < prompt_index < len(messages) else ""
         prompt = one_line(str(content or ""), 200)
         try:
-            snap = self.repo.snapshot(f"before: {prompt}")
+            snap = self.repo.snapshot(f"before: {prompt}", written)
         except CheckpointError as exc:
             self.off = True
             yield from self._notes()
