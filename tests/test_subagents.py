@@ -195,3 +195,31 @@ def test_a_sub_agents_approvals_reach_the_parents_approver(fake_glm, tmp_path: P
     assert threads == [threading.main_thread().name]  # asked on the thread that drives the parent
     assert not (tmp_path / "new.txt").exists()
     assert "declined" in events[-1].result and "not now" in events[-1].result
+
+
+def test_max_subagents_bounds_how_many_run_at_once(fake_glm, tmp_path: Path) -> None:
+    lock = threading.Lock()
+    running: set[str] = set()
+    most: list[int] = []
+    pair = threading.Barrier(2, timeout=10)  # the first two run together
+    parent = parent_turns(task("t1", "one"), task("t2", "two"), task("t3", "three"))
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        if not is_sub(body):
+            return parent(body)
+        name = brief(body)
+        if not any(m["role"] == "tool" for m in body["messages"]):
+            with lock:
+                running.add(name)
+                most.append(len(running))
+            if name != "three":
+                pair.wait()
+            return {"tool_calls": [{"name": "glob", "arguments": {"pattern": "*"}}]}
+        with lock:
+            running.discard(name)
+        return {"content": f"done {name}"}
+
+    fake = fake_glm([model] * 8)
+    events = collect(workspace(fake, tmp_path, max_subagents=2), "three things")
+    assert events[-1].result == "reports: done one | done two | done three"
+    assert max(most) == 2
