@@ -10,7 +10,7 @@ from glmcode.agent.loop import drive
 from glmcode.agent.setup import Workspace, open_workspace
 from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest
 from glmcode.config.layers import load_settings
-from glmcode.events import Event, MessageAdded, RunFinished, SubagentEvent, ToolCallFinished, ToolCallStarted, Usage
+from glmcode.events import Event, MessageAdded, SubagentEvent, ToolCallFinished, ToolCallStarted, Usage
 
 KEY = "test-key-5e1b7c2a9d3f4068"
 EXPLORER = "You are an exploration sub-agent"
