@@ -223,3 +223,19 @@ def test_max_subagents_bounds_how_many_run_at_once(fake_glm, tmp_path: Path) -> 
     events = collect(workspace(fake, tmp_path, max_subagents=2), "three things")
     assert events[-1].result == "reports: done one | done two | done three"
     assert max(most) == 2
+
+
+def test_sub_agents_follow_the_model_the_session_switched_to(fake_glm, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from glmcode.llm.client import GLMClient
+
+    parent = parent_turns(task("t1", "x"))
+    fake = fake_glm([lambda b: {"content": "ok"} if is_sub(b) else parent(b)] * 3)
+    ws = workspace(fake, tmp_path)
+    old = ws.agent.client
+    ws.agent.client = GLMClient(replace(old.config, model="glm-4.5-air"))  # as /model does
+    old.close()
+    events = collect(ws, "go")
+    assert events[-1].result == "reports: ok"
+    assert [r.body["model"] for r in fake.requests] == ["glm-4.5-air"] * 3
