@@ -139,14 +139,19 @@ def compact(
     new.extend(messages[cut:])
     trimmed = _fit(new, tail_start, tools, context_window, cpt)
     return Compaction(
-        new, summary, before, _after(before, messages, new, cpt), len(region), left_out, trimmed, prompt_index, usage,
+        new, summary, before, _after(before, messages, new, cpt, tools), len(region), left_out, trimmed, prompt_index, usage,
         within,
     )
 
 
-def _after(before: int, old: list[dict[str, Any]], new: list[dict[str, Any]], cpt: float) -> int:
-    """The new size, measured from the old one (which may come from the API's own count)."""
-    return max(0, before - estimate_tokens(old[1:], None, cpt) + estimate_tokens(new[1:], None, cpt))
+def _after(
+    before: int, old: list[dict[str, Any]], new: list[dict[str, Any]], cpt: float, tools: list[dict[str, Any]] | None
+) -> int:
+    """The new size, measured from the old one (which may come from the API's own count), and
+    never more than the whole new conversation is estimated at: a count the characters cannot
+    explain is not carried over as if the compaction had kept it."""
+    shifted = before - estimate_tokens(old[1:], None, cpt) + estimate_tokens(new[1:], None, cpt)
+    return max(0, min(shifted, estimate_tokens(new, tools, cpt)))
 
 
 def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int, cpt: float) -> int:
@@ -322,7 +327,7 @@ def _trimmed_only(
     trimmed = _fit(new, 1, tools, window, cpt, before)
     if not trimmed:
         return None
-    return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt, within_request=True)
+    return Compaction(new, "", before, _after(before, messages, new, cpt, tools), 0, 0, trimmed, prompt, within_request=True)
 
 
 def describe_compaction(result: Compaction) -> str:
