@@ -111,8 +111,13 @@ def compact(
     prompt = latest_prompt(messages)
     cut = _cut(messages, prompt, context_window, cpt)
     region = [i for i in range(1, cut) if i != prompt]
-    within = not region
-    if within:
+    within = prompt is not None and all(i > prompt or is_summary(messages[i]) for i in region)
+    if region and within:
+        # The window filled within the latest request: its older steps' long results go first.
+        cheap = _trimmed_only(messages, tools, prompt, context_window, before, cpt, end=cut, caps=KEPT_TOOL_CAPS[:1])
+        if cheap is not None and cheap.after <= TARGET_SHARE * context_window:
+            return cheap
+    if not region:
         trimmed_only = _trimmed_only(messages, tools, prompt, context_window, before, cpt)
         steps = 0 if prompt is None else len(messages) - prompt - 1
         if trimmed_only is not None and (trimmed_only.after <= TARGET_SHARE * context_window or not steps):
@@ -294,14 +299,17 @@ def _fit(
     window: int,
     cpt: float,
     size: int | None = None,
+    end: int | None = None,
+    caps: tuple[int, ...] = KEPT_TOOL_CAPS,
 ) -> int:
-    """Cuts tool results from `start` on, oldest first, until the conversation (of `size`
-    tokens, estimated when not given) fits in TARGET_SHARE of the window; how many were cut."""
+    """Cuts tool results from `start` to `end`, oldest first, to each of `caps` in turn,
+    until the conversation (of `size` tokens, estimated when not given) fits in TARGET_SHARE
+    of the window; how many were cut."""
     target = int(TARGET_SHARE * window)
     size = estimate_tokens(messages, tools, cpt) if size is None else size
     trimmed: set[int] = set()
-    for cap in KEPT_TOOL_CAPS:
-        for i in range(start, len(messages)):
+    for cap in caps:
+        for i in range(start, len(messages) if end is None else end):
             if size <= target:
                 return len(trimmed)
             m = messages[i]
@@ -321,10 +329,12 @@ def _trimmed_only(
     window: int,
     before: int,
     cpt: float,
+    end: int | None = None,
+    caps: tuple[int, ...] = KEPT_TOOL_CAPS,
 ) -> Compaction | None:
     """The conversation with long tool results cut, oldest first; None when none is long."""
     new = list(messages)
-    trimmed = _fit(new, 1, tools, window, cpt, before)
+    trimmed = _fit(new, 1, tools, window, cpt, before, end, caps)
     if not trimmed:
         return None
     return Compaction(new, "", before, _after(before, messages, new, cpt, tools), 0, 0, trimmed, prompt, within_request=True)
@@ -334,10 +344,10 @@ def describe_compaction(result: Compaction) -> str:
     """What the user is told after a compaction."""
     size = f"{result.before:,} → {result.after:,} tokens (estimated)"
     if not result.summarised:
-        return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
+        return f"Cut {result.trimmed} long tool result(s) to fit the context window, keeping their start and end: {size}."
     if result.within_request:
         return (
-            f"Compacted within the request: its {result.summarised} messages of tool calls and results so far "
+            f"Compacted within the request: {result.summarised} messages of its tool calls and results so far "
             f"were replaced by a summary of what was done, found and decided; your request is kept word for word. {size}."
         )
     text = (
