@@ -1,6 +1,6 @@
 """Long tasks against the fake server, in one process.
 
-1. One prompt, 60 scripted steps (each reads a 6 KB file) in a 72K-token window: the window
+1. One prompt, 60 scripted steps (each reads a 5 KB file) in a 72K-token window: the window
    fills twice during the one request, the run still finishes, and every request the agent
    sends stays under the compaction threshold (80 % of the window), as GLM counts it (the fake
    server counts a token for every 4 bytes of the request body).
@@ -35,7 +35,7 @@ from glmcode.tools.registry import Registry
 STEPS = 60
 WINDOW = 72_000
 THRESHOLD = 0.8
-FILE_BYTES = 6_000
+FILE_BYTES = 5_000
 SUMMARY = "## Goal\nRead every module.\n## Decisions\nNone.\n## Files touched\n- src/*\n## Open work\nThe rest."
 SUB_DELAY = 0.6
 
@@ -76,9 +76,10 @@ def long_request() -> None:
     finished = events[-1]
     assert isinstance(finished, RunFinished)
     compactions = sum(isinstance(e, Compacted) for e in events)
+    summaries = sum(isinstance(e, Compacted) and bool(e.summary) for e in events)
     reads = sum(isinstance(e, ToolCallFinished) for e in events)
     print(f"one request, {reads} steps: {finished.status} ({finished.result!r}) in {took:.2f} s, "
-          f"{compactions} compactions (target 2)")
+          f"{compactions} compactions (target 2), {summaries} of them summaries")
     print(f"largest request {largest:,} tokens = {largest / WINDOW:.0%} of the {WINDOW:,}-token window "
           f"(target < {THRESHOLD:.0%}); {len(requests)} requests, {len(fake.requests) - len(requests)} summaries")
 

@@ -105,3 +105,25 @@ def test_long_results_are_cut_before_anything_is_summarised(fake_glm, tmp_path: 
     assert compacted.summary == "" and compacted.after < compacted.before
     tool = fake.requests[-1].body["messages"][-1]
     assert tool["role"] == "tool" and len(tool["content"]) < 10_000
+
+
+def test_within_a_request_older_steps_long_results_are_cut_before_a_summary(fake_glm, tmp_path: Path) -> None:
+    steps: list[int] = []
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        assert not _is_summary_request(body), "cutting the long results was enough"
+        steps.append(1)
+        return {"content": "read them all"} if len(steps) > 6 else _look(len(steps))
+
+    fake = fake_glm([model] * 8)
+    agent = _agent(fake, tmp_path, 60_000, size=30_000)
+    events = _collect(agent.run("read six big files"))
+    assert events[-1].status == "done" and events[-1].result == "read them all"
+    compacted = [e for e in events if isinstance(e, Compacted)]
+    assert compacted and all(e.summary == "" for e in compacted)
+    last = fake.requests[-1].body["messages"]
+    results = [m["content"] for m in last if m["role"] == "tool"]
+    assert len(results) == 6  # every step is still there, in order
+    assert len(results[0]) < 10_000 and "file1:" in results[0]  # the oldest cut, its start kept
+    assert len(results[-1]) > 30_000  # the latest whole
+    assert any(isinstance(e, Notice) and "keeping their start and end" in e.message for e in events)

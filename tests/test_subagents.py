@@ -10,7 +10,7 @@ from glmcode.agent.loop import drive
 from glmcode.agent.setup import Workspace, open_workspace
 from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest
 from glmcode.config.layers import load_settings
-from glmcode.events import Event, MessageAdded, RunFinished, SubagentEvent, ToolCallFinished, ToolCallStarted, Usage
+from glmcode.events import Event, MessageAdded, SubagentEvent, ToolCallFinished, ToolCallStarted, Usage
 
 KEY = "test-key-5e1b7c2a9d3f4068"
 EXPLORER = "You are an exploration sub-agent"
@@ -195,3 +195,47 @@ def test_a_sub_agents_approvals_reach_the_parents_approver(fake_glm, tmp_path: P
     assert threads == [threading.main_thread().name]  # asked on the thread that drives the parent
     assert not (tmp_path / "new.txt").exists()
     assert "declined" in events[-1].result and "not now" in events[-1].result
+
+
+def test_max_subagents_bounds_how_many_run_at_once(fake_glm, tmp_path: Path) -> None:
+    lock = threading.Lock()
+    running: set[str] = set()
+    most: list[int] = []
+    pair = threading.Barrier(2, timeout=10)  # the first two run together
+    parent = parent_turns(task("t1", "one"), task("t2", "two"), task("t3", "three"))
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        if not is_sub(body):
+            return parent(body)
+        name = brief(body)
+        if not any(m["role"] == "tool" for m in body["messages"]):
+            with lock:
+                running.add(name)
+                most.append(len(running))
+            if name != "three":
+                pair.wait()
+            return {"tool_calls": [{"name": "glob", "arguments": {"pattern": "*"}}]}
+        with lock:
+            running.discard(name)
+        return {"content": f"done {name}"}
+
+    fake = fake_glm([model] * 8)
+    events = collect(workspace(fake, tmp_path, max_subagents=2), "three things")
+    assert events[-1].result == "reports: done one | done two | done three"
+    assert max(most) == 2
+
+
+def test_sub_agents_follow_the_model_the_session_switched_to(fake_glm, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from glmcode.llm.client import GLMClient
+
+    parent = parent_turns(task("t1", "x"))
+    fake = fake_glm([lambda b: {"content": "ok"} if is_sub(b) else parent(b)] * 3)
+    ws = workspace(fake, tmp_path)
+    old = ws.agent.client
+    ws.agent.client = GLMClient(replace(old.config, model="glm-4.5-air"))  # as /model does
+    old.close()
+    events = collect(ws, "go")
+    assert events[-1].result == "reports: ok"
+    assert [r.body["model"] for r in fake.requests] == ["glm-4.5-air"] * 3

@@ -37,6 +37,7 @@ def test_three_task_calls_in_exec_bring_three_reports_into_the_next_request(fake
     tools = [m for m in last if m["role"] == "tool"]
     assert [m["content"] for m in tools] == ["report on alpha", "report on beta", "report on gamma"]
     assert "only the sub-agents read" not in json.dumps(last)  # their read results stayed with them
+    assert "[explore] -> read_file notes.txt" not in proc.stderr  # only with --verbose
     assert sum("only the sub-agents read" in json.dumps(r.body) for r in fake.requests if is_sub(r.body)) == 3
 
 
@@ -71,3 +72,13 @@ def test_stream_json_nests_sub_agent_events_under_the_task_call(fake_glm, tmp_pa
     sent = fake2.requests[0].body["messages"]
     assert not any(is_sub({"messages": [m]}) for m in sent)
     assert [m["role"] for m in sent].count("tool") == 3
+
+
+def test_verbose_exec_shows_each_sub_agent_call(fake_glm, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("notes\n")
+    fake = fake_glm([_model()] * 8)
+    proc = run_glmcode(["exec", "--verbose", "look"], tmp_path, {"ZAI_API_KEY": KEY, "GLMCODE_BASE_URL": fake.base_url})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("[explore] -> read_file notes.txt") == 3
+    assert proc.stderr.count("-> task") == 3
+

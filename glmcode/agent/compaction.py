@@ -118,8 +118,13 @@ def compact(
     prompt = latest_prompt(messages)
     cut = _cut(messages, prompt, context_window, cpt)
     region = [i for i in range(1, cut) if i != prompt]
-    within = not region
-    if within:
+    within = prompt is not None and all(i > prompt or is_summary(messages[i]) for i in region)
+    if region and within:
+        # The window filled within the latest request: its older steps' long results go first.
+        cheap = _trimmed_only(messages, tools, prompt, context_window, before, cpt, end=cut, caps=KEPT_TOOL_CAPS[:1])
+        if cheap is not None and cheap.after <= TARGET_SHARE * context_window:
+            return cheap
+    if not region:
         trimmed_only = _trimmed_only(messages, tools, prompt, context_window, before, cpt)
         steps = 0 if prompt is None else len(messages) - prompt - 1
         if trimmed_only is not None and (trimmed_only.after <= TARGET_SHARE * context_window or not steps):
@@ -146,14 +151,19 @@ def compact(
     new.extend(messages[cut:])
     trimmed = _fit(new, tail_start, tools, context_window, cpt)
     return Compaction(
-        new, summary, before, _after(before, messages, new, cpt), len(region), left_out, trimmed, prompt_index, usage,
+        new, summary, before, _after(before, messages, new, cpt, tools), len(region), left_out, trimmed, prompt_index, usage,
         within,
     )
 
 
-def _after(before: int, old: list[dict[str, Any]], new: list[dict[str, Any]], cpt: float) -> int:
-    """The new size, measured from the old one (which may come from the API's own count)."""
-    return max(0, before - estimate_tokens(old[1:], None, cpt) + estimate_tokens(new[1:], None, cpt))
+def _after(
+    before: int, old: list[dict[str, Any]], new: list[dict[str, Any]], cpt: float, tools: list[dict[str, Any]] | None
+) -> int:
+    """The new size, measured from the old one (which may come from the API's own count), and
+    never more than the whole new conversation is estimated at: a count the characters cannot
+    explain is not carried over as if the compaction had kept it."""
+    shifted = before - estimate_tokens(old[1:], None, cpt) + estimate_tokens(new[1:], None, cpt)
+    return max(0, min(shifted, estimate_tokens(new, tools, cpt)))
 
 
 def _cut(messages: list[dict[str, Any]], prompt: int | None, window: int, cpt: float) -> int:
@@ -296,14 +306,17 @@ def _fit(
     window: int,
     cpt: float,
     size: int | None = None,
+    end: int | None = None,
+    caps: tuple[int, ...] = KEPT_TOOL_CAPS,
 ) -> int:
-    """Cuts tool results from `start` on, oldest first, until the conversation (of `size`
-    tokens, estimated when not given) fits in TARGET_SHARE of the window; how many were cut."""
+    """Cuts tool results from `start` to `end`, oldest first, to each of `caps` in turn,
+    until the conversation (of `size` tokens, estimated when not given) fits in TARGET_SHARE
+    of the window; how many were cut."""
     target = int(TARGET_SHARE * window)
     size = estimate_tokens(messages, tools, cpt) if size is None else size
     trimmed: set[int] = set()
-    for cap in KEPT_TOOL_CAPS:
-        for i in range(start, len(messages)):
+    for cap in caps:
+        for i in range(start, len(messages) if end is None else end):
             if size <= target:
                 return len(trimmed)
             m = messages[i]
@@ -323,23 +336,25 @@ def _trimmed_only(
     window: int,
     before: int,
     cpt: float,
+    end: int | None = None,
+    caps: tuple[int, ...] = KEPT_TOOL_CAPS,
 ) -> Compaction | None:
     """The conversation with long tool results cut, oldest first; None when none is long."""
     new = list(messages)
-    trimmed = _fit(new, 1, tools, window, cpt, before)
+    trimmed = _fit(new, 1, tools, window, cpt, before, end, caps)
     if not trimmed:
         return None
-    return Compaction(new, "", before, _after(before, messages, new, cpt), 0, 0, trimmed, prompt, within_request=True)
+    return Compaction(new, "", before, _after(before, messages, new, cpt, tools), 0, 0, trimmed, prompt, within_request=True)
 
 
 def describe_compaction(result: Compaction) -> str:
     """What the user is told after a compaction."""
     size = f"{result.before:,} → {result.after:,} tokens (estimated)"
     if not result.summarised:
-        return f"Cut {result.trimmed} long tool result(s) in the latest turns to fit the context window: {size}."
+        return f"Cut {result.trimmed} long tool result(s) to fit the context window, keeping their start and end: {size}."
     if result.within_request:
         return (
-            f"Compacted within the request: its {result.summarised} messages of tool calls and results so far "
+            f"Compacted within the request: {result.summarised} messages of its tool calls and results so far "
             f"were replaced by a summary of what was done, found and decided; your request is kept word for word. {size}."
         )
     text = (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glmcode.events import Event, ToolCall
-from glmcode.tools.base import Tool, ToolContext, ToolResult
+from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.relay import MainThreadCall, Relay
 
 DEFAULT_LIMIT = 3
@@ -73,6 +73,8 @@ def _start(job: Job, ctx: ToolContext, box: queue.Queue[Any]) -> Relay:
             result = relayed(job.args, ctx, relay)
         except KeyboardInterrupt:
             result = ToolResult("interrupted by the user before this call finished", is_error=True)
+        except ToolError as exc:
+            result = ToolResult(str(exc), is_error=True)
         except Exception as exc:  # a bug in one worker must not end the parent's turn
             result = ToolResult(f"{job.tool.name} failed unexpectedly: {type(exc).__name__}: {exc}", is_error=True)
         box.put(Done(job.call, result, time.monotonic() - started))

@@ -128,8 +128,6 @@ def open_workspace(
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     runner.relay_limit = settings.max_subagents
     client = client_build.result()
-    if spawner is not None:
-        spawner.bind(runner, system_prompt, _client_for(client, config, frozenset(registry.names)))
     messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)
     agent = Agent(
@@ -145,6 +143,8 @@ def open_workspace(
         max_output=max_tokens_for(settings.model, settings.max_tokens),
         before_run=None if mcp is None else mcp.before_run,
     )
+    if spawner is not None:
+        spawner.bind(runner, system_prompt, _client_for(agent, frozenset(registry.names)))
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
     ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state, mcp=mcp)
     _start(ws, resume)
@@ -161,20 +161,25 @@ def open_workspace(
     return ws
 
 
-def _client_for(client: Any, config: Any, known_tools: frozenset[str]) -> Callable[[str], Any]:
-    """A sub-agent's client: the parent's for the same model, else one per model, made once."""
-    clients = {config.model: client}
+def _client_for(agent: Agent, known_tools: frozenset[str]) -> Callable[[str | None], tuple[str, Any]]:
+    """A sub-agent's model and client: the parent's as they are now (`/model` may switch them)
+    for None or the same model, else one client per model, made once."""
+    clients: dict[str, Any] = {}
     lock = threading.Lock()
 
-    def make(model: str) -> Any:
+    def make(model: str | None) -> tuple[str, Any]:
         from dataclasses import replace
 
         from glmcode.llm.client import GLMClient
 
+        current = agent.client
+        config = current.config  # type: ignore[attr-defined]
+        if model is None or model == config.model:
+            return config.model, current
         with lock:
             if model not in clients:
                 clients[model] = GLMClient(replace(config, model=model), known_tools=known_tools)
-            return clients[model]
+            return model, clients[model]
 
     return make
 

@@ -38,15 +38,17 @@ class Spawner:
     so it is built before them)."""
 
     catalog: AgentCatalog
-    model: str
     max_output: Callable[[str], int]
     max_turns: int = DEFAULT_MAX_TURNS
     compact_threshold: float = 0.8
     parent: ToolRunner | None = None
     context: str = ""  # the environment and memory files, as in the parent's system prompt
-    make_client: Callable[[str], ModelClient] | None = None
+    # The client for a model (None: the parent's model, whichever it is now) and that model's name.
+    make_client: Callable[[str | None], tuple[str, ModelClient]] | None = None
 
-    def bind(self, parent: ToolRunner, system_prompt: str, make_client: Callable[[str], ModelClient]) -> None:
+    def bind(
+        self, parent: ToolRunner, system_prompt: str, make_client: Callable[[str | None], tuple[str, ModelClient]]
+    ) -> None:
         from glmcode.agent.context import PROMPT_FILE
 
         instructions = PROMPT_FILE.read_text(encoding="utf-8").strip()
@@ -63,7 +65,7 @@ class Spawner:
         parent, make_client = self.parent, self.make_client
         assert parent is not None and make_client is not None, "Spawner.bind is called when the workspace opens"
         agent = self.definition(args.get("agent"))
-        model = agent.model or self.model
+        model, client = make_client(agent.model)
         from glmcode.llm.catalog import get_model
 
         info = get_model(model)
@@ -78,7 +80,7 @@ class Spawner:
         )
         runner.relay_limit = parent.relay_limit
         sub = Agent(
-            make_client(model),
+            client,
             runner,
             system_prompt=f"{agent.prompt}\n\n{self.context}".strip() + "\n",
             context_window=info.context_window,

@@ -31,7 +31,6 @@ def with_task_tool(registry: Registry, settings: Settings, env: Mapping[str, str
     )
     spawner = Spawner(
         catalog,
-        settings.model,
         lambda model: max_tokens_for(model, settings.max_tokens),
         max_turns=settings.subagent_max_turns,
         compact_threshold=settings.compact_threshold,
