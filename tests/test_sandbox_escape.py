@@ -259,3 +259,25 @@ def test_pip_installs_into_a_venv_in_the_workspace_when_the_network_is_allowed(
     assert "42" in online.output
     assert any(path.endswith(".whl") for path in asked)
     assert list((ws / ".venv" / "lib").glob("python*/site-packages/sandbox_demo/__init__.py"))
+
+
+def test_a_socket_in_the_session_runtime_folder_is_out_of_reach(
+    ws: Path, disk_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = disk_dir / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    path = runtime / "agent.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen(4)
+        listener.setblocking(False)
+        result = shell(sandboxed(ws, network=True), f"""python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX)
+s.connect("{path}")
+s.sendall(b"hello")
+'""")
+        assert result.is_error
+        with pytest.raises(BlockingIOError):
+            listener.accept()
