@@ -281,3 +281,12 @@ s.sendall(b"hello")
         assert result.is_error
         with pytest.raises(BlockingIOError):
             listener.accept()
+
+
+def test_glmcode_s_own_environment_is_not_readable_through_proc(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = f"sk-{uuid.uuid4().hex}"
+    monkeypatch.setenv("ZAI_API_KEY", key)
+    result = shell(sandboxed(ws), f"cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c {key}; ls /proc | grep -c '^[0-9]'")
+    counts = result.output.split("<stdout>\n", 1)[1].split()
+    assert counts[0] == "0"  # neither in the command's environment nor in any process it can see
+    assert int(counts[1]) < 10  # a process namespace of its own: only the command's processes
