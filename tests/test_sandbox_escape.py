@@ -259,3 +259,34 @@ def test_pip_installs_into_a_venv_in_the_workspace_when_the_network_is_allowed(
     assert "42" in online.output
     assert any(path.endswith(".whl") for path in asked)
     assert list((ws / ".venv" / "lib").glob("python*/site-packages/sandbox_demo/__init__.py"))
+
+
+def test_a_socket_in_the_session_runtime_folder_is_out_of_reach(
+    ws: Path, disk_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = disk_dir / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    path = runtime / "agent.sock"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        listener.listen(4)
+        listener.setblocking(False)
+        result = shell(sandboxed(ws, network=True), f"""python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX)
+s.connect("{path}")
+s.sendall(b"hello")
+'""")
+        assert result.is_error
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_glmcode_s_own_environment_is_not_readable_through_proc(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = f"sk-{uuid.uuid4().hex}"
+    monkeypatch.setenv("ZAI_API_KEY", key)
+    result = shell(sandboxed(ws), f"cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c {key}; ls /proc | grep -c '^[0-9]'")
+    counts = result.output.split("<stdout>\n", 1)[1].split()
+    assert counts[0] == "0"  # neither in the command's environment nor in any process it can see
+    assert int(counts[1]) < 10  # a process namespace of its own: only the command's processes

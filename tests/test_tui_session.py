@@ -151,6 +151,9 @@ def test_ctrl_c_stops_a_running_command_and_the_session_goes_on(session) -> None
     pid = int((project / "pid.txt").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    # Typed before the prompt is back, Enter would reach the terminal in cooked mode as a
+    # newline, which the prompt reads as a new line rather than a send.
+    term.wait(lambda _: "(shift-tab)" in term.bottom())
     term.send("and now?\r")
     term.wait("Stopped, then resumed.")
     tool_message = fake.requests[1].body["messages"][-2]
@@ -265,6 +268,7 @@ def test_model_clear_diff_and_cost_commands(session) -> None:
     term.send("fix it\r")
     term.wait("Edited.")
     assert fake.requests[0].body["model"] == "glm-4.5-air"
+    term.wait(lambda _: "(shift-tab)" in term.bottom())  # the prompt is back: Enter sends
     term.send("/diff\r")
     # once when it was made, once in /diff
     term.wait(lambda screen: "/diff\n● edit_file  calc.py" in screen and screen.count("+    return a + b") == 2)

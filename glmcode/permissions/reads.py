@@ -48,4 +48,5 @@ def outside_read(
         return Verdict("deny", (
             f"{tool} of {where} is refused: it is outside the workspace and the added folders "
             "(read-only mode reads there only with an allow rule or --add-dir)"))
-    return Verdict("ask", f"{tool} reads {where}, outside the workspace; it needs approval")
+    return Verdict("ask", f"{tool} reads {where}, outside the workspace (--add-dir or an allow "
+                   "rule lets it read there); it needs approval")

@@ -38,7 +38,7 @@ def bwrap_argv(bwrap: str, policy: SandboxPolicy, cwd: Path, argv: Sequence[str]
             args += ["--tmpfs", str(path), "--remount-ro", str(path)]
         elif path.exists():
             args += ["--ro-bind", "/dev/null", str(path)]
-    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    args += ["--unshare-pid", "--unshare-ipc"]
     if not policy.network:
         args.append("--unshare-net")
     # The sandbox's init goes when glmcode goes, and with it every process the command started.

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,12 +60,13 @@ class PidsCgroup:
         procs = str(self.path / "cgroup.procs")
         return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs, *argv]
 
-    def remove(self) -> None:
-        """Removes the cgroup. Right after the command ends its last processes may still be
-        on their way out, and the folder cannot go yet; a thread then finishes the job, so
-        the command's result does not wait for the kernel's tidying."""
-        if not self._try_remove():
-            threading.Thread(target=self._remove_soon, daemon=True).start()
+    def remove(self, grace: float = 1.0) -> None:
+        """Kills whatever is left inside, then removes the cgroup. Right after the command
+        ends its last processes may still be on their way out (a sandbox's own processes go
+        when its first one does, a moment later), so the folder may need a few tries."""
+        give_up = time.monotonic() + grace
+        while not self._try_remove() and time.monotonic() < give_up:
+            time.sleep(0.001)
 
     def _try_remove(self) -> bool:
         for pid in self._pids():
@@ -81,11 +81,6 @@ class PidsCgroup:
         except OSError:
             return False
         return True
-
-    def _remove_soon(self, grace: float = 2.0) -> None:
-        give_up = time.monotonic() + grace
-        while not self._try_remove() and time.monotonic() < give_up:
-            time.sleep(0.01)
 
     def _pids(self) -> list[int]:
         try:

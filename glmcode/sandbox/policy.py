@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from glmcode.sandbox.secrets import secret_paths
+from glmcode.sandbox.secrets import secret_paths, socket_paths
 
 SANDBOX_MODES: tuple[str, ...] = ("workspace-write", "read-only", "off")
 # Inside a writable folder, what stays read-only: a hook or a config entry (core.fsmonitor,
@@ -86,7 +86,7 @@ def build_policy(
         roots=tuple(roots),
         writable=tuple(writable),
         protected=tuple(dict.fromkeys(protected)),
-        hidden=tuple(s for s in secret_paths(env) if not _holds_any(s, (workspace, *roots))),
+        hidden=tuple(s for s in (*secret_paths(env), *socket_paths(env)) if not _holds_any(s, (workspace, *roots))),
     )
 
 

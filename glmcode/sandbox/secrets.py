@@ -3,6 +3,7 @@ unless a rule names them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,9 +29,22 @@ def secret_paths(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
     return tuple(found)
 
 
-def secret_holding(path: Path, secrets: tuple[Path, ...]) -> Path | None:
-    """The secret location `path` is, or lies inside; None for any other path."""
-    for secret in secrets:
-        if path == secret or path.is_relative_to(secret):
-            return secret
-    return None
+# Sockets a command could use to leave the sandbox: a container engine runs whatever it is
+# asked to as root, and the session's runtime folder holds the keyring's, the ssh and gpg
+# agents' and the desktop bus's sockets. A read-only mount does not stop a connect().
+ENGINE_SOCKETS: tuple[str, ...] = (
+    "/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock",
+    "/run/containerd/containerd.sock", "/run/crio/crio.sock",
+)
+
+
+def socket_paths(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """The sockets hidden from sandboxed commands, as written and as they resolve."""
+    runtime = (env if env is not None else os.environ).get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    found: list[Path] = []
+    for path in (*(Path(p) for p in ENGINE_SOCKETS), Path(runtime)):
+        for form in (path, path.resolve()):
+            if form not in found:
+                found.append(form)
+    return tuple(found)
+
