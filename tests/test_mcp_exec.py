@@ -55,7 +55,7 @@ def test_add_list_exec_remove_as_a_new_user_would(fake_glm, tmp_path: Path) -> N
     assert "added MCP server calc" in added.stdout
     listed = run_glmcode(["mcp", "list"], tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert "calc  stdio" in listed.stdout and "ready · 5 tools" in listed.stdout
+    assert "calc  stdio" in listed.stdout and "ready · 8 tools" in listed.stdout
 
     fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}), {"content": "2 + 3 = 5"}])
     proc = run_glmcode(["exec", "--full-auto", "add 2 and 3"], tmp_path, _env(fake))

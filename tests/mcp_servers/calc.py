@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
+from mcp_types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ToolError
 
 app = MCPServer("calc")
@@ -47,6 +48,31 @@ def crash() -> str:
 def pid() -> int:
     """The server's process id."""
     return os.getpid()
+
+
+@app.tool(annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False))
+def peek() -> str:
+    """Says the server thinks it only reads."""
+    return "peeked"
+
+
+@app.tool()
+def picture() -> Image:
+    """Returns a small PNG."""
+    return Image(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 2048, format="png")
+
+
+@app.tool()
+async def grow(ctx: Context) -> str:
+    """Adds the tool `extra` and tells the client its tools changed."""
+
+    def extra() -> str:
+        """A tool that came later."""
+        return "extra!"
+
+    app.add_tool(extra)
+    await ctx.session.send_tool_list_changed()
+    return "grown"
 
 
 @app.prompt()
