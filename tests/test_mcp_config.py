@@ -148,3 +148,10 @@ def test_presets_follow_the_provider_and_never_hold_the_key(tmp_path: Path) -> N
     path = tmp_path / "config.toml"
     add_to_toml(path, vision)
     assert "${GLMCODE_API_KEY}" in path.read_text()
+
+
+def test_a_stdio_server_starts_in_the_workspace() -> None:
+    here = parse_server("a", {"command": "x"}, source="s", scope="user")
+    there = parse_server("b", {"command": "x", "cwd": "tools"}, source="s", scope="user")
+    assert launch_for(here, {}, None, Path("/w")).cwd == "/w"
+    assert launch_for(there, {}, None, Path("/w")).cwd == "/w/tools"
