@@ -1,5 +1,6 @@
 """A small MCP server for the tests, on the SDK's own server API: `python calc.py` serves
-stdio; `python calc.py --http` serves streamable HTTP on 127.0.0.1 and prints its URL."""
+stdio; `python calc.py --http` (or `--sse`) serves streamable HTTP (or SSE) on 127.0.0.1 and
+prints its URL."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def today() -> str:
     return "buy milk"
 
 
-def _serve_http() -> None:
+def _serve_http(sse: bool) -> None:
     import socket
 
     import anyio
@@ -96,13 +97,13 @@ def _serve_http() -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     # Listening already: a client that connects now waits in the backlog until uvicorn runs.
-    print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    config = uvicorn.Config(app.streamable_http_app(), log_level="warning")
+    print(f"http://127.0.0.1:{sock.getsockname()[1]}/{'sse' if sse else 'mcp'}", flush=True)
+    config = uvicorn.Config(app.sse_app() if sse else app.streamable_http_app(), log_level="warning")
     anyio.run(uvicorn.Server(config).serve, [sock])
 
 
 if __name__ == "__main__":
-    if "--http" in sys.argv:
-        _serve_http()
+    if "--http" in sys.argv or "--sse" in sys.argv:
+        _serve_http(sse="--sse" in sys.argv)
     else:
         app.run()
