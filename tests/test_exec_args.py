@@ -24,6 +24,7 @@ SAMPLES = [
     ["hi", "--thinking"],
     ["--no-thinking", "hi", "--max-tokens=4096"],
     ["hi", "--model="],
+    ["hi", "--mcp-config", "a.json", "--mcp-config=b.json"],
 ]
 
 LEFT_TO_TYPER = [

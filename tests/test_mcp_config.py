@@ -41,6 +41,15 @@ def test_a_user_table_becomes_a_server_with_its_defaults(project: Path) -> None:
     assert spec.source.endswith("glmcode/config.toml")
 
 
+def test_glmcode_config_shows_each_server_and_its_file(project: Path) -> None:
+    from glmcode.config.display import describe
+
+    _user_file('[mcp_servers.calc]\ncommand = "python"\nargs = ["calc.py"]\nenabled = false\n')
+    rows = {key: (value, source) for key, value, source in describe(load_settings(project))}
+    value, source = rows["mcp_servers.calc"]
+    assert value == "stdio python calc.py (disabled)" and source.endswith("glmcode/config.toml")
+
+
 def test_http_servers_and_tool_filters() -> None:
     spec = parse_server("web", {"url": "https://example.com/mcp", "headers": {"X": "y"}, "bearer_token_env_var": "TOK",
                                 "enabled_tools": ["search"], "disabled_tools": ["other"], "tool_timeout_s": 5},
