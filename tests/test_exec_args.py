@@ -27,6 +27,7 @@ SAMPLES = [
     ["hi", "--output-schema", "schema.json", "--schema-retries", "0"],
     ["--json", "hi", "--schema-retries=3", "--output-last-message", "out.txt"],
     ["--output-last-message=last.md", "-o", "json", "hi"],
+    ["hi", "--mcp-config", "a.json", "--mcp-config=b.json"],
 ]
 
 LEFT_TO_TYPER = [

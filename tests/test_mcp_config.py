@@ -41,6 +41,15 @@ def test_a_user_table_becomes_a_server_with_its_defaults(project: Path) -> None:
     assert spec.source.endswith("glmcode/config.toml")
 
 
+def test_glmcode_config_shows_each_server_and_its_file(project: Path) -> None:
+    from glmcode.config.display import describe
+
+    _user_file('[mcp_servers.calc]\ncommand = "python"\nargs = ["calc.py"]\nenabled = false\n')
+    rows = {key: (value, source) for key, value, source in describe(load_settings(project))}
+    value, source = rows["mcp_servers.calc"]
+    assert value == "stdio python calc.py (disabled)" and source.endswith("glmcode/config.toml")
+
+
 def test_http_servers_and_tool_filters() -> None:
     spec = parse_server("web", {"url": "https://example.com/mcp", "headers": {"X": "y"}, "bearer_token_env_var": "TOK",
                                 "enabled_tools": ["search"], "disabled_tools": ["other"], "tool_timeout_s": 5},
@@ -148,3 +157,10 @@ def test_presets_follow_the_provider_and_never_hold_the_key(tmp_path: Path) -> N
     path = tmp_path / "config.toml"
     add_to_toml(path, vision)
     assert "${GLMCODE_API_KEY}" in path.read_text()
+
+
+def test_a_stdio_server_starts_in_the_workspace() -> None:
+    here = parse_server("a", {"command": "x"}, source="s", scope="user")
+    there = parse_server("b", {"command": "x", "cwd": "tools"}, source="s", scope="user")
+    assert launch_for(here, {}, None, Path("/w")).cwd == "/w"
+    assert launch_for(there, {}, None, Path("/w")).cwd == "/w/tools"

@@ -55,7 +55,7 @@ def test_add_list_exec_remove_as_a_new_user_would(fake_glm, tmp_path: Path) -> N
     assert "added MCP server calc" in added.stdout
     listed = run_glmcode(["mcp", "list"], tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert "calc  stdio" in listed.stdout and "ready · 5 tools" in listed.stdout
+    assert "calc  stdio" in listed.stdout and "ready · 8 tools" in listed.stdout
 
     fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}), {"content": "2 + 3 = 5"}])
     proc = run_glmcode(["exec", "--full-auto", "add 2 and 3"], tmp_path, _env(fake))
@@ -150,28 +150,41 @@ def test_without_full_auto_mcp_tools_need_a_rule(fake_glm, tmp_path: Path) -> No
     assert added == "5" and "refused by the deny rule 'mcp__calc__crash'" in crashed
 
 
+def _serve(flag: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, str(CALC), flag], stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+    assert url.startswith("http://127.0.0.1:"), url
+    return proc, url
+
+
 @pytest.fixture
-def http_calc() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, str(CALC), "--http"], stdout=subprocess.PIPE, text=True)
+def http_servers() -> Iterator[tuple[str, str]]:
+    """The calc server over streamable HTTP and over SSE."""
+    http, http_url = _serve("--http")
+    sse, sse_url = _serve("--sse")
     try:
-        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
-        assert url.startswith("http://127.0.0.1:"), url
-        yield url
+        yield http_url, sse_url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for proc in (http, sse):
+            proc.terminate()
+            proc.wait(10)
 
 
-def test_a_streamable_http_server_from_mcp_config(fake_glm, tmp_path: Path, http_calc: str) -> None:
+def test_http_and_sse_servers_from_mcp_config(fake_glm, tmp_path: Path, http_servers: tuple[str, str]) -> None:
+    http_url, sse_url = http_servers
     servers = tmp_path / "ci-mcp.json"
-    servers.write_text(json.dumps({"mcpServers": {"web": {"type": "http", "url": http_calc, "startup_timeout_s": SLOW_START}}}))
-    fake = fake_glm([_call("mcp__web__add", {"a": 20, "b": 22}), {"content": "42"}])
+    servers.write_text(json.dumps({"mcpServers": {
+        "web": {"type": "http", "url": http_url, "startup_timeout_s": SLOW_START},
+        "old": {"type": "sse", "url": sse_url, "startup_timeout_s": SLOW_START},
+    }}))
+    fake = fake_glm([_call("mcp__web__add", {"a": 20, "b": 22}, "c1"), _call("mcp__old__add", {"a": 1, "b": 1}, "c2"),
+                     {"content": "42"}])
     proc = run_glmcode(["exec", "--full-auto", "--mcp-config", str(servers), "-o", "stream-json", "add"], tmp_path, _env(fake))
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
-    [result] = [e for e in events if e["type"] == "tool_result"]
-    assert (result["name"], result["output"], result["is_error"]) == ("mcp__web__add", "42", False)
-    assert _tool_messages(fake.requests[1].body) == ["42"]
+    results = [(e["name"], e["output"], e["is_error"]) for e in events if e["type"] == "tool_result"]
+    assert results == [("mcp__web__add", "42", False), ("mcp__old__add", "2", False)]
+    assert _tool_messages(fake.requests[2].body) == ["42", "2"]
 
 
 def test_servers_end_with_glmcode_even_when_it_is_terminated(fake_glm, tmp_path: Path) -> None:

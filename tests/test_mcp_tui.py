@@ -74,7 +74,7 @@ def test_mcp_command_prompts_resources_and_restart(session) -> None:
     term.send("/mcp calc\r")
     screen = term.wait("@calc:notes://today")
     _prompt_back(term)
-    assert "● calc  ready" in screen and "5 tools, 1 prompt, 1 resource" in screen
+    assert "● calc  ready" in screen and "8 tools, 1 prompt, 1 resource" in screen
     assert "mcp__calc__add" in screen and "/mcp__calc__review" in screen
 
     term.send("/mcp__calc__review src/app.py\r")
@@ -90,4 +90,4 @@ def test_mcp_command_prompts_resources_and_restart(session) -> None:
     assert '<attached resource="calc:notes://today">\nbuy milk\n</attached>' in message
 
     term.send("/mcp restart calc\r")
-    term.wait("calc is running: 5 tools", timeout=SLOW)
+    term.wait("calc is running: 8 tools", timeout=SLOW)

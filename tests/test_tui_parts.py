@@ -100,7 +100,8 @@ def test_shell_escape_runs_captures_and_notes(tmp_path: Path) -> None:
 def test_commands_come_from_methods_with_usage_and_suggestions(tmp_path: Path) -> None:
     out = io.StringIO()
     settings = SimpleNamespace(project_root=tmp_path)
-    session = SimpleNamespace(console=Console(file=out, width=100), recent=Recent(), settings=settings)
+    session = SimpleNamespace(console=Console(file=out, width=100), recent=Recent(), settings=settings,
+                              ws=SimpleNamespace(mcp=None))
     commands = SlashCommands(session)  # type: ignore[arg-type]
     hints = {h.name: h for h in commands.hints()}
     assert set(hints) >= {"help", "clear", "model", "mode", "cost", "context", "diff", "init", "reasoning", "last", "exit"}

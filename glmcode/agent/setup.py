@@ -91,7 +91,7 @@ def open_workspace(
         from glmcode.mcp.hub import McpHub
 
         # Started first: the servers come up while the rest of the workspace is built.
-        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key)
+        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key, cwd)
         mcp.start()
     model = get_model(settings.model)
     config = ClientConfig(

@@ -37,6 +37,8 @@ class Connection:
         self.stderr = stderr
         self.session: ClientSession | None = None
         self._tasks: Any = None
+        self._relisting: anyio.Event | None = None  # set once a tools/list_changed is read
+        self._finished = anyio.Event()  # the connection is over and the state says why
 
     async def run(self, stop: anyio.Event) -> None:
         """Connects, serves until `stop` is set or the server goes away, then disconnects.
@@ -73,6 +75,7 @@ class Connection:
                 if not stopped:
                     state.error = "the server went away" + (" (its process exited)" if self.stderr else "")
             state.settled.set()
+            self._finished.set()
 
     async def _serve(self, stop: anyio.Event, ready: anyio.Event) -> None:
         state = self.state
@@ -139,13 +142,21 @@ class Connection:
     async def _on_message(self, message: Any) -> None:
         method = getattr(message, "method", "")
         if method == "notifications/tools/list_changed" and self._tasks is not None:
-            self._tasks.start_soon(self._refresh, "tools")
+            done = self._relisting = anyio.Event()
+            self._tasks.start_soon(self._refresh, "tools", done)
         elif method == "notifications/prompts/list_changed" and self._tasks is not None:
             self._tasks.start_soon(self._refresh, "prompts")
         elif method == "notifications/resources/list_changed" and self._tasks is not None:
             self._tasks.start_soon(self._refresh, "resources")
 
-    async def _refresh(self, what: str) -> None:
+    async def _refresh(self, what: str, done: anyio.Event | None = None) -> None:
+        try:
+            await self._relist(what)
+        finally:
+            if done is not None:
+                done.set()
+
+    async def _relist(self, what: str) -> None:
         session = self.session
         if session is None:
             return
@@ -189,19 +200,27 @@ class Connection:
             ) from None
         except MCPError as exc:
             if self.session is None or exc.message == "Connection closed":
-                raise CallFailed(self._gone_message()) from None
+                raise CallFailed(await self._gone_message()) from None
             raise CallFailed(f"{self.state.name} refused the call: {exc.message}") from None
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            raise CallFailed(self._gone_message()) from None
+            raise CallFailed(await self._gone_message()) from None
         if not isinstance(result, types.CallToolResult):
             raise CallFailed(f"{self.state.name} answered with something other than a tool result")
+        relisting = self._relisting
+        if relisting is not None:
+            # The call changed the server's tools (it said so before answering): the new list
+            # is read before the result goes back, so the next request already offers it.
+            with anyio.move_on_after(timeout):
+                await relisting.wait()
         return _result(result)
 
-    def _gone_message(self) -> str:
-        self.state.stderr_tail = self.stderr_tail()
+    async def _gone_message(self) -> str:
+        # The connection winds down at once; once it has, the state says what happened.
+        with anyio.move_on_after(5):
+            await self._finished.wait()
         return (
-            f"the MCP server {self.state.name} went away during the call; "
-            f"the user can bring it back with /mcp restart {self.state.name}"
+            f"the MCP server {self.state.name} went away during the call: {self.state.failure()}\n"
+            f"The user can bring it back with /mcp restart {self.state.name}."
         )
 
     async def get_prompt(self, name: str, args: dict[str, str]) -> str:
@@ -260,7 +279,7 @@ async def _pages(fetch: Any, field: str) -> list[Any]:
 async def _all_tools(session: ClientSession) -> tuple[RemoteTool, ...]:
     out = []
     for tool in await _pages(session.list_tools, "tools"):
-        hints = tool.annotations.model_dump(exclude_none=True) if tool.annotations else {}
+        hints = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
         out.append(RemoteTool(tool.name, tool.description or "", dict(tool.input_schema or {}), hints))
     return tuple(out)
 

@@ -4,6 +4,7 @@ tools kept in the registry, and what went wrong told to the user before the next
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 from glmcode.config.mcp_servers import ServerSpec
 from glmcode.events import Event, Notice
@@ -16,9 +17,14 @@ from glmcode.tools.registry import Registry
 
 class McpHub:
     def __init__(
-        self, specs: Sequence[ServerSpec], registry: Registry, env: Mapping[str, str], api_key: str | None
+        self,
+        specs: Sequence[ServerSpec],
+        registry: Registry,
+        env: Mapping[str, str],
+        api_key: str | None,
+        workspace: Path | None = None,
     ) -> None:
-        self.manager = McpManager(specs, env, api_key)
+        self.manager = McpManager(specs, env, api_key, workspace)
         self.registry = registry
         self.left_out: dict[str, tuple[str, ...]] = {}
         self._seen: dict[str, tuple[str, int]] = {}  # server -> (status, version) last synced

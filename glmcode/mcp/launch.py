@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from glmcode.config.mcp_servers import ServerSpec
 
@@ -40,8 +41,9 @@ def expand(text: str, env: Mapping[str, str], where: str) -> str:
     return _REFERENCE.sub(one, text)
 
 
-def launch_for(spec: ServerSpec, env: Mapping[str, str], api_key: str | None) -> Launch:
-    """`env`: the environment references are read from; `api_key`: glmcode's own key."""
+def launch_for(spec: ServerSpec, env: Mapping[str, str], api_key: str | None, workspace: Path | None = None) -> Launch:
+    """`env`: the environment references are read from; `api_key`: glmcode's own key;
+    `workspace`: where a stdio server starts, and what a relative `cwd` is taken from."""
     scope = dict(env)
     if api_key:
         scope["GLMCODE_API_KEY"] = api_key
@@ -50,7 +52,7 @@ def launch_for(spec: ServerSpec, env: Mapping[str, str], api_key: str | None) ->
             command=expand(spec.command, scope, "command"),
             args=tuple(expand(a, scope, "args") for a in spec.args),
             env={k: expand(v, scope, f"env.{k}") for k, v in spec.env.items()},
-            cwd=expand(spec.cwd, scope, "cwd") if spec.cwd else None,
+            cwd=_folder(expand(spec.cwd, scope, "cwd") if spec.cwd else None, workspace),
         )
     headers = {k: expand(v, scope, f"headers.{k}") for k, v in spec.headers.items()}
     if spec.bearer_token_env_var:
@@ -59,3 +61,10 @@ def launch_for(spec: ServerSpec, env: Mapping[str, str], api_key: str | None) ->
             raise LaunchError(f"bearer_token_env_var names {spec.bearer_token_env_var}, which is not set")
         headers["Authorization"] = f"Bearer {token}"
     return Launch(url=expand(spec.url, scope, "url"), headers=headers)
+
+
+def _folder(cwd: str | None, workspace: Path | None) -> str | None:
+    if cwd is None:
+        return str(workspace) if workspace is not None else None
+    path = Path(cwd).expanduser()
+    return str(path if path.is_absolute() or workspace is None else workspace / path)

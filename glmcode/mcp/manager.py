@@ -9,6 +9,7 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from glmcode.config.mcp_servers import ServerSpec
@@ -20,9 +21,12 @@ _CLOSE_TIMEOUT_S = 8.0
 
 
 class McpManager:
-    def __init__(self, specs: Sequence[ServerSpec], env: Mapping[str, str], api_key: str | None) -> None:
+    def __init__(
+        self, specs: Sequence[ServerSpec], env: Mapping[str, str], api_key: str | None, workspace: Path | None = None
+    ) -> None:
         self._env = dict(env)
         self._api_key = api_key
+        self._workspace = workspace
         self.states: dict[str, ServerState] = {s.name: ServerState(s) for s in specs if s.enabled}
         self.disabled: tuple[ServerSpec, ...] = tuple(s for s in specs if not s.enabled)
         self._loop = asyncio.new_event_loop()
@@ -62,7 +66,7 @@ class McpManager:
         from glmcode.mcp.launch import LaunchError, launch_for
 
         try:
-            launch = launch_for(state.spec, self._env, self._api_key)
+            launch = launch_for(state.spec, self._env, self._api_key, self._workspace)
         except LaunchError as exc:
             state.status, state.error = "failed", str(exc)
             state.settled.set()

@@ -19,7 +19,7 @@ def for_glm(schema: Any) -> dict[str, Any]:
         raise SchemaRefused("its input schema is not a JSON object")
     defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
     out = _clean(schema, defs, 0)
-    if "type" not in out and "properties" in out:
+    if "type" not in out and ("properties" in out or not out):
         out["type"] = "object"
     if out.get("type") != "object":
         raise SchemaRefused(f"its input schema describes {out.get('type', 'no type')!s}, not an object of arguments")

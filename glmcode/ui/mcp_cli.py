@@ -204,7 +204,7 @@ def _check(specs: Any, api_key: str | None) -> dict[str, Any]:
 
     from glmcode.mcp.manager import McpManager
 
-    manager = McpManager(specs, os.environ, api_key)
+    manager = McpManager(specs, os.environ, api_key, Path.cwd())
     manager.start()
     try:
         manager.wait_settled()

@@ -1,5 +1,6 @@
 """A small MCP server for the tests, on the SDK's own server API: `python calc.py` serves
-stdio; `python calc.py --http` serves streamable HTTP on 127.0.0.1 and prints its URL."""
+stdio; `python calc.py --http` (or `--sse`) serves streamable HTTP (or SSE) on 127.0.0.1 and
+prints its URL."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 import sys
 import time
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
+from mcp_types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ToolError
 
 app = MCPServer("calc")
@@ -49,6 +51,31 @@ def pid() -> int:
     return os.getpid()
 
 
+@app.tool(annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False))
+def peek() -> str:
+    """Says the server thinks it only reads."""
+    return "peeked"
+
+
+@app.tool()
+def picture() -> Image:
+    """Returns a small PNG."""
+    return Image(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 2048, format="png")
+
+
+@app.tool()
+async def grow(ctx: Context) -> str:
+    """Adds the tool `extra` and tells the client its tools changed."""
+
+    def extra() -> str:
+        """A tool that came later."""
+        return "extra!"
+
+    app.add_tool(extra)
+    await ctx.session.send_tool_list_changed()
+    return "grown"
+
+
 @app.prompt()
 def review(path: str) -> str:
     """Ask for a review of a file."""
@@ -60,7 +87,7 @@ def today() -> str:
     return "buy milk"
 
 
-def _serve_http() -> None:
+def _serve_http(sse: bool) -> None:
     import socket
 
     import anyio
@@ -70,13 +97,13 @@ def _serve_http() -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     # Listening already: a client that connects now waits in the backlog until uvicorn runs.
-    print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    config = uvicorn.Config(app.streamable_http_app(), log_level="warning")
+    print(f"http://127.0.0.1:{sock.getsockname()[1]}/{'sse' if sse else 'mcp'}", flush=True)
+    config = uvicorn.Config(app.sse_app() if sse else app.streamable_http_app(), log_level="warning")
     anyio.run(uvicorn.Server(config).serve, [sock])
 
 
 if __name__ == "__main__":
-    if "--http" in sys.argv:
-        _serve_http()
+    if "--http" in sys.argv or "--sse" in sys.argv:
+        _serve_http(sse="--sse" in sys.argv)
     else:
         app.run()

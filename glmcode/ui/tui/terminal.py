@@ -23,6 +23,9 @@ def quiet_input(stream: IO[str]) -> Iterator[None]:
         yield
         return
     quiet = list(saved)
+    # Enter stays a carriage return: turned into a newline on arrival, it would reach the next
+    # prompt as Ctrl-J, which adds a line instead of sending what was typed ahead.
+    quiet[0] = saved[0] & ~termios.ICRNL
     quiet[3] = saved[3] & ~(termios.ECHO | termios.ICANON)
     termios.tcsetattr(fd, termios.TCSANOW, quiet)
     try:
