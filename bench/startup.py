@@ -27,6 +27,7 @@ from glmcode.testing import FakeGLM
 
 BARE_CLIENT = """\
 import json, sys
+sys.modules["httpx._main"] = None  # as glmcode does: no httpx command-line tool (click, rich)
 import httpx
 url, body_file = sys.argv[1], sys.argv[2]
 with open(body_file, encoding="utf-8") as f:

@@ -93,7 +93,7 @@ def test_three_tasks_in_one_step_run_side_by_side_with_their_own_contexts(fake_g
         assert system.startswith(EXPLORER) and "Run the tests with make check." in system  # the memory files
         assert "You are glmcode, a coding agent" not in system and str(tmp_path) in system  # the environment
         assert "look at a, b and c" not in str(body["messages"])
-        assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "grep", "glob"]
+        assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "grep", "glob", "web_search"]  # the read tools
     last = fake.requests[-1].body
     assert not is_sub(last)
     assert "secret contents" not in str(last["messages"])  # the parent carries only the reports

@@ -49,6 +49,7 @@ class GLMClient:
         rng: Callable[[], float] = random.random,
         known_tools: frozenset[str] | None = None,
     ) -> None:
+        _import_httpx_without_its_cli()
         import httpx
 
         self.config = config
@@ -236,3 +237,13 @@ def _raise_for_finish(reply: ModelReply) -> None:
     err = error_for_finish(reply.finish_reason)
     if err is not None:
         raise err
+
+
+def _import_httpx_without_its_cli() -> None:
+    """httpx imports its command-line tool (click, rich, pygments: some 30 ms) whenever click
+    is installed, and the MCP SDK's server side brings click. glmcode never runs that tool, so
+    its module is marked absent before httpx's first import; httpx then keeps its stub `main`."""
+    import sys
+
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
