@@ -187,7 +187,9 @@ def test_closing_stdin_ends_glmcode_and_the_commands_it_started(fake_glm, start_
     project.mkdir()
     os.mkfifo(project / "started")
     fake = fake_glm([{"tool_calls": [_shell(SLEEPER, "s1")]}, {"content": "never"}])
-    agent = start_agent(fake)
+    # Unsandboxed, so the pid the command writes is one this test can look up (a sandboxed
+    # command has a pid namespace of its own); the sandbox's own cleanup is tested in test_sandbox_*.
+    agent = start_agent(fake, GLMCODE_SANDBOX="off")
     session = _started(agent, mode="full-auto")
     agent.request("session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "wait"}]})
     with open(project / "started", "rb") as ready:  # the command opens it once its pid is written
@@ -277,7 +279,7 @@ def test_with_editor_terminal_commands_run_in_the_editors_terminal(fake_glm, sta
 
     call = {"name": "run_shell", "arguments": {"command": "echo from the editor; exit 3"}, "id": "sh1"}
     fake = fake_glm([{"tool_calls": [call]}, {"content": "it failed"}])
-    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"), GLMCODE_SANDBOX="off")  # the terminal is used without one
     terminals = Terminals()
     terminals.install(agent)
     agent.initialize(terminal=True)
@@ -299,7 +301,7 @@ def test_a_cancel_kills_the_command_in_the_editors_terminal(fake_glm, start_agen
 
     call = {"name": "run_shell", "arguments": {"command": "sleep 300"}, "id": "sh1"}
     fake = fake_glm([{"tool_calls": [call]}, {"content": "never"}])
-    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"))
+    agent = start_agent(fake, args=("--editor-terminal", "--full-auto"), GLMCODE_SANDBOX="off")  # the terminal is used without one
     terminals = Terminals()
     terminals.install(agent)
     agent.initialize(terminal=True)

@@ -57,7 +57,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
     turns = Turns()
     fake = FakeGLM([turns] * 500).start()
     env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_STATE_HOME": str(home / "state"),
-           "ZAI_API_KEY": "test-key", "GLMCODE_BASE_URL": fake.base_url, "NO_PROXY": "127.0.0.1,localhost"}
+           "ZAI_API_KEY": "test-key", "GLMCODE_BASE_URL": fake.base_url, "NO_PROXY": "127.0.0.1,localhost",
+           # Commands unsandboxed, so a pid a command writes is one the tests can look up (a
+           # sandboxed command has a pid namespace of its own); the sandbox is tested on its own.
+           "GLMCODE_SANDBOX": "off"}
     for name in ("GLMCODE_API_KEY", "GLMCODE_MODEL", "GLMCODE_PROVIDER", "GLMCODE_PERMISSION_MODE", "ZAI_BASE_URL"):
         os.environ.pop(name, None)
     agent = AgentProcess(tmp_path_factory.mktemp("start"), env)

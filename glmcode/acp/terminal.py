@@ -30,13 +30,18 @@ def terminal_tool(session: Callable[[], Any]) -> Tool:
 
 
 def run_in_terminal(args: dict[str, Any], ctx: ToolContext, session: Any) -> ToolResult:
+    # The editor's terminal is outside glmcode's sandbox, and the permission modes count on
+    # the sandbox (auto-edit runs sandboxed commands unasked): with a sandbox in force, the
+    # command runs in it, here, as it would without an editor.
+    if ctx.sandbox is not None:
+        return run_shell.run(args, ctx)
     command = args["command"]
     if not command.strip():
         raise ToolError("run_shell: command is empty")
-    timeout = float(args["timeout"]) if args["timeout"] is not None else run_shell.DEFAULT_TIMEOUT
+    timeout = float(args["timeout"]) if args["timeout"] is not None else ctx.limits.timeout
     if timeout <= 0:
         raise ToolError("run_shell: timeout must be more than 0 seconds")
-    timeout = min(timeout, run_shell.MAX_TIMEOUT)
+    timeout = min(timeout, ctx.limits.max_timeout)
     conn, sid, bridge = session.conn, session.id, session.bridge
     env = [schema.EnvVariable(name=k, value=v) for k, v in run_shell.PAGER_OFF.items()]
     try:
