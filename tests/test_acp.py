@@ -317,3 +317,59 @@ def test_a_cancel_kills_the_command_in_the_editors_terminal(fake_glm, start_agen
     assert [r["method"] for r in agent.client_requests if r["method"].startswith("terminal/")] == [
         "terminal/create", "terminal/wait_for_exit", "terminal/kill", "terminal/release"]
     assert len(fake.requests) == 1
+
+
+def test_an_image_in_the_prompt_goes_to_the_vision_model(fake_glm, start_agent) -> None:
+    import base64
+    import io
+
+    from PIL import Image as Pillow
+
+    picture = io.BytesIO()
+    Pillow.new("RGB", (30, 20), "red").save(picture, "PNG")
+    fake = fake_glm([
+        {"by_model": {"glm-4.6v": {"content": "A red rectangle, no text."}}},
+        {"by_model": {"glm-4.6": {"content": "It is a red box."}}},
+    ])
+    agent = start_agent(fake)
+    assert agent.initialize()["result"]["agentCapabilities"]["promptCapabilities"]["image"] is True
+    session = agent.new_session(agent.cwd)
+    blocks = [{"type": "text", "text": "what is this?"},
+              {"type": "image", "mimeType": "image/png", "data": base64.b64encode(picture.getvalue()).decode()}]
+    reply = agent.call("session/prompt", {"sessionId": session, "prompt": blocks})
+    assert reply["result"]["stopReason"] == "end_turn"
+    vision, main = fake.requests
+    assert vision.body["model"] == "glm-4.6v" and "image_url" in str(vision.body["messages"][-1])
+    assert main.body["model"] == "glm-4.6" and "image_url" not in str(main.body["messages"])
+    assert "A red rectangle, no text." in main.body["messages"][-1]["content"]
+
+
+def test_a_broken_image_is_invalid_params_and_nothing_is_sent(fake_glm, start_agent) -> None:
+    fake = fake_glm([{"content": "never"}])
+    agent = start_agent(fake)
+    agent.initialize()
+    session = agent.new_session(agent.cwd)
+    blocks = [{"type": "text", "text": "look"}, {"type": "image", "mimeType": "image/png", "data": "bm90IGFuIGltYWdl"}]
+    reply = agent.call("session/prompt", {"sessionId": session, "prompt": blocks})
+    assert reply["error"]["code"] == -32602 and "not an image" in str(reply["error"])
+    assert fake.requests == []
+
+
+def test_the_editors_mcp_servers_start_with_the_session(fake_glm, start_agent, tmp_path: Path) -> None:
+    import sys
+
+    calc = Path(__file__).with_name("mcp_servers") / "calc.py"
+    mark = tmp_path / "calc.mark"
+    call = {"name": "mcp__calc__add", "arguments": {"a": 2, "b": 3}, "id": "m1"}
+    fake = fake_glm([{"tool_calls": [call]}, {"content": "5"}])
+    agent = start_agent(fake, args=("--full-auto",))
+    caps = agent.initialize()["result"]["agentCapabilities"]["mcpCapabilities"]
+    assert caps == {"http": True, "sse": True}
+    server = {"name": "calc", "command": sys.executable, "args": [str(calc)],
+              "env": [{"name": "CALC_MARK", "value": str(mark)}]}
+    response = agent.call("session/new", {"cwd": str(agent.cwd), "mcpServers": [server]})
+    session = response["result"]["sessionId"]
+    assert agent.prompt(session, "add 2 and 3")["result"]["stopReason"] == "end_turn"
+    assert "mcp__calc__add" in [t["function"]["name"] for t in fake.requests[0].body["tools"]]
+    assert fake.requests[1].body["messages"][-1]["content"].strip() == "5"
+    assert mark.read_text().startswith("started")

@@ -18,7 +18,7 @@ from glmcode.acp.approvals import EditorApprover
 from glmcode.acp.bridge import Bridge
 from glmcode.acp.files import ClientFiles
 from glmcode.acp.history import history_updates
-from glmcode.acp.prompt import prompt_text
+from glmcode.acp.prompt import prompt_images, prompt_text
 from glmcode.acp.session import EditorSession
 from glmcode.acp.stream import CancellableClient
 from glmcode.acp.updates import message_chunk
@@ -77,9 +77,10 @@ class GlmcodeAgent:
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=schema.AgentCapabilities(
                 load_session=True,
-                # Images wait for a vision model; MCP servers the editor names are not started yet.
-                prompt_capabilities=schema.PromptCapabilities(image=False, audio=False, embedded_context=True),
-                mcp_capabilities=schema.McpCapabilities(http=False, sse=False),
+                # Images go to the vision model (vision_model, glm-4.6v by default); the editor's
+                # MCP servers start with the session, over stdio, HTTP or SSE.
+                prompt_capabilities=schema.PromptCapabilities(image=True, audio=False, embedded_context=True),
+                mcp_capabilities=schema.McpCapabilities(http=True, sse=True),
                 session_capabilities=schema.SessionCapabilities(list=schema.SessionListCapabilities()),
             ),
             agent_info=schema.Implementation(name="glmcode", title="glmcode", version=__version__),
@@ -128,7 +129,7 @@ class GlmcodeAgent:
 
     async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> schema.PromptResponse:
         session = self._session(session_id)
-        stop = await session.prompt(prompt_text(prompt))
+        stop = await session.prompt(prompt_text(prompt), prompt_images(prompt))
         return schema.PromptResponse(stop_reason=stop)  # type: ignore[arg-type]
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
@@ -164,7 +165,12 @@ class GlmcodeAgent:
         for warning in run.settings.warnings:
             log.warning("%s", warning)
         if mcp_servers:
-            log.warning("the editor's %d MCP server(s) are not started: glmcode does not take them yet", len(mcp_servers))
+            from dataclasses import replace
+
+            from glmcode.acp.editor_mcp import with_editor_servers
+
+            servers = with_editor_servers(run.settings.mcp_servers, mcp_servers)
+            run = replace(run, settings=replace(run.settings, mcp_servers=servers))
         approver = EditorApprover(_rule_saver(run.settings.project_root, self.env))
         registry = _registry(lambda: approver.session) if self.editor_terminal and self.terminals else None
         try:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acp import RequestError, schema
 
@@ -28,6 +29,9 @@ from glmcode.events import (
     ToolCallStarted,
     TurnFinished,
 )
+
+if TYPE_CHECKING:
+    from glmcode.images.load import Image
 
 log = logging.getLogger("glmcode.acp")
 
@@ -61,7 +65,7 @@ class EditorSession:
     async def send(self, update: Any) -> None:
         await self.conn.session_update(session_id=self.id, update=update)
 
-    async def prompt(self, text: str) -> str:
+    async def prompt(self, text: str, images: Sequence[Image] = ()) -> str:
         """Runs one prompt to its end; the stop reason, or a RequestError for a failed run."""
         if self._running is not None:
             raise RequestError.invalid_request({"details": "a prompt is already running in this session"})
@@ -72,7 +76,7 @@ class EditorSession:
         self._running = running
         self.bridge.reset()
         self.ctx.cancel.clear()
-        threading.Thread(target=self._work, args=(text, loop, running), daemon=True).start()
+        threading.Thread(target=self._work, args=(text, images, loop, running), daemon=True).start()
         return stop_reason(await asyncio.shield(running))
 
     def _ended(self, running: asyncio.Future[RunOutcome]) -> None:
@@ -97,13 +101,24 @@ class EditorSession:
                 await asyncio.shield(running)
             except RequestError:
                 pass
-        self.ws.session.close()
+        self.ws.close()  # the session file, and the MCP servers
 
-    def _work(self, text: str, loop: asyncio.AbstractEventLoop, done: asyncio.Future[RunOutcome]) -> None:
+    def _run(self, text: str, images: Sequence[Image]) -> Iterator[Event]:
+        if not images:
+            return self.ws.agent.run(text)
+        from glmcode.images.route import route_for, run_with_images
+
+        settings = self.ws.settings
+        route = route_for(settings.model, settings.vision_model, settings.image_mode)
+        return run_with_images(self.ws.agent, text, images, route)
+
+    def _work(
+        self, text: str, images: Sequence[Image], loop: asyncio.AbstractEventLoop, done: asyncio.Future[RunOutcome]
+    ) -> None:
         outcome = RunOutcome()
         failure: BaseException | None = None
         try:
-            drive(self.ws.agent.run(text), lambda event: self._handle(event, outcome))
+            drive(self._run(text, images), lambda event: self._handle(event, outcome))
         except BaseException as exc:  # handed to the prompt's caller, whatever it is
             log.exception("the run failed")
             failure = exc
