@@ -58,6 +58,8 @@ def launch_for(spec: ServerSpec, env: Mapping[str, str], api_key: str | None, wo
     if spec.bearer_token_env_var:
         token = scope.get(spec.bearer_token_env_var, "")
         if not token:
+            if spec.bearer_token_env_var == "GLMCODE_API_KEY":
+                raise LaunchError("it sends glmcode's API key, and none is set (ZAI_API_KEY or api_key)")
             raise LaunchError(f"bearer_token_env_var names {spec.bearer_token_env_var}, which is not set")
         headers["Authorization"] = f"Bearer {token}"
     return Launch(url=expand(spec.url, scope, "url"), headers=headers)
