@@ -210,3 +210,16 @@ os.killpg(0, 9)
     if os.geteuid() == 0 and forked == 100:
         pytest.skip("root, and no pids cgroup can be made here: root's commands have no process limit")
     assert forked < 30
+
+
+def test_a_setuid_bubblewrap_counts_processes_as_outside_the_sandbox(tmp_path: Path) -> None:
+    import stat
+
+    probe_passes = tmp_path / "bwrap"
+    probe_passes.write_text("#!/bin/sh\nexit 0\n")
+    probe_passes.chmod(0o755)
+    plain = choose_sandbox("workspace-write", False, tmp_path, env={"PATH": str(tmp_path)})
+    assert plain.sandbox is not None and plain.sandbox.own_user_namespace
+    probe_passes.chmod(0o755 | stat.S_ISUID)
+    setuid = choose_sandbox("workspace-write", False, tmp_path, env={"PATH": str(tmp_path)})
+    assert setuid.sandbox is not None and not setuid.sandbox.own_user_namespace

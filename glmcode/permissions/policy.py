@@ -43,7 +43,7 @@ class Policy:
         self._workspace = workspace.resolve() if workspace is not None else None
         self._read_roots = tuple(p.resolve() for p in (*([workspace] if workspace else []), *read_roots))
         self._secrets = tuple(secrets)
-        self.shell_sandboxed = shell_sandboxed
+        self._shell_sandboxed = shell_sandboxed
 
     @property
     def mode(self) -> str:
@@ -125,7 +125,7 @@ class Policy:
         if mode == "read-only":
             return Verdict("deny", f"{tool_name} is refused in read-only mode: only commands "
                            "that just read (ls, cat, grep, git status, ...) may run")
-        if mode == "auto-edit" and self.shell_sandboxed:
+        if mode == "auto-edit" and self._shell_sandboxed:
             return Verdict("allow", f"{tool_name} runs inside the sandbox; allowed in auto-edit mode")
         return Verdict("ask", f"{tool_name} needs approval in {mode} mode")
 

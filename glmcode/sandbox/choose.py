@@ -3,6 +3,8 @@ and the one thing to tell the user at the start when there is none."""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,9 @@ def choose_sandbox(
             f"Commands cannot be sandboxed: {found.reason}. Until they can, every shell command "
             "that does more than read asks first, except in full-auto mode (see docs/sandbox.md)."))
     policy = build_policy(mode, network, workspace, extra_dirs, env)
-    return Choice(Sandbox(policy, found.tool, found.path), mode + ("+network" if network else ""))
+    setuid = found.tool == "bwrap" and bool(os.stat(found.path).st_mode & stat.S_ISUID)
+    sandbox = Sandbox(policy, found.tool, found.path, own_user_namespace=not setuid)
+    return Choice(sandbox, mode + ("+network" if network else ""))
 
 
 def limits_from(timeout: float, max_output_mb: int, max_processes: int) -> Limits:

@@ -23,6 +23,9 @@ class Sandbox:
     policy: SandboxPolicy
     tool: str
     path: str
+    # A setuid bubblewrap makes no user namespace of its own, and the process limit then
+    # counts all of the user's processes, as it does outside the sandbox.
+    own_user_namespace: bool = True
 
     def describe(self) -> str:
         network = "network allowed" if self.policy.network else "no network"
@@ -55,12 +58,13 @@ def launch(argv: Sequence[str], cwd: Path, sandbox: Sandbox | None, limits: Limi
         made = [p for p in sandbox.policy.protected
                 if not p.exists() and p.parent.is_dir() and p.name != "config"]
         # Inside the sandbox's own user namespace the limit counts only the sandbox.
-        inner = with_nproc(command, limits.max_processes, own_namespace=True)
+        inner = with_nproc(command, limits.max_processes, own_namespace=sandbox.own_user_namespace)
         command = bwrap_argv(sandbox.path, sandbox.policy, cwd, inner)
     else:
         temp = Path(tempfile.gettempdir()).resolve()
         command = seatbelt_argv(sandbox.policy, temp, command)
-    cgroup = PidsCgroup.create(limits.max_processes) if os.geteuid() == 0 else None
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    cgroup = PidsCgroup.create(limits.max_processes) if root else None
     if cgroup is not None:
         command = cgroup.enter(command)
     return Launch(command, cgroup, made)
