@@ -5,8 +5,9 @@ Run: python bench/checkpoints.py [--full] [--runs N] [--model-delay SECONDS] [--
 Each run is the first edit turn of a new session in a repository glmcode has never seen (a
 fresh state folder): the model asks to edit one file, glmcode snapshots the project, edits,
 asks again and snapshots the run's end, as the interactive session does. Prints the median turn
-time and processor time, each as a ratio to the 100-file case (on a busy machine the
-processor time is the steadier of the two), the shadow repository's size on disk, and checks that
+time (until the prompt would be back) and processor time (all of the turn's work, the snapshot
+of its end included), each as a ratio to the 100-file case (on a busy machine the processor
+time is the steadier of the two), the shadow repository's size on disk, and checks that
 /undo's plan puts the file back. `--model-delay` makes each model reply wait that long before
 its first byte, as a real model does; the turn's time then has the model's own time taken off.
 `--interactive` also runs `glmcode --full-auto` in a pseudo-terminal (it needs the test
@@ -30,7 +31,7 @@ from pathlib import Path
 from glmcode.agent.loop import drive
 from glmcode.agent.rewind import restore_files, undo_plan
 from glmcode.agent.sessions_store import replay
-from glmcode.agent.setup import open_workspace
+from glmcode.agent.setup import open_workspace, settle_checkpoints
 from glmcode.config.layers import load_settings
 from glmcode.testing import FakeGLM
 
@@ -92,6 +93,7 @@ def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, float, int
         start, cpu = time.perf_counter(), cpu_seconds()
         drive(ws.agent.run("change the value"), lambda event: None)
         elapsed = time.perf_counter() - start - 2 * delay
+        settle_checkpoints(ws)  # the end of the run, snapshotted on a thread: its work counts too
         cpu = cpu_seconds() - cpu
         full = repo / path
         if f"VALUE_{n} = -1" not in full.read_text():
