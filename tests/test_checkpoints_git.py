@@ -438,3 +438,41 @@ def test_files_git_converts_on_the_way_in_come_back_as_they_were_on_disk(git_rep
         (git_repo / name).write_bytes(b"changed by the run\n")
     repo.restore(snap.tree, repo.changes(snap.tree))
     assert work_files(git_repo) == before
+
+
+def test_undo_in_a_terminal_session_in_a_git_repository(fake_glm, git_repo: Path, isolated_home: Path) -> None:
+    """As a user would: `glmcode --full-auto` in a repository with uncommitted and untracked
+    work, a run that edits a file and makes one with a shell command, then /undo."""
+    from tui_harness import Term
+
+    many_files(git_repo, 1000)
+    commit_all(git_repo)
+    (git_repo / "pkg1" / "f100.txt").write_bytes("uncommitted, Latin-1: café\n".encode("latin-1"))
+    (git_repo / "scratch.bin").write_bytes(b"\x00\xffuntracked")
+    before = work_files(git_repo)
+    user_git = dot_git(git_repo)
+    fake = fake_glm([
+        {"tool_calls": [
+            {"name": "write_file", "arguments": {"path": "pkg1/f100.txt", "content": "rewritten\n"}},
+            {"name": "run_shell", "arguments": {"command": "printf made > pkg2/made.txt"}},
+        ]},
+        {"content": "Both done."},
+    ])
+    term = Term(["--full-auto"], git_repo, fake.base_url)
+    try:
+        ready = lambda screen: "(shift-tab)" in term.bottom()  # noqa: E731
+        term.wait(ready)
+        term.send("rewrite f100 and make a file\r")
+        term.wait(lambda screen: "Both done." in screen and ready(screen))
+        assert (git_repo / "pkg2" / "made.txt").read_text() == "made"
+        term.send("/undo\r")
+        screen = term.wait("Put back 2 files? [y/N]")
+        assert "restored  pkg1/f100.txt" in screen and "deleted   pkg2/made.txt" in screen
+        term.send("y\r")
+        term.wait("Done: 2 files put back.")
+        term.send("/exit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert work_files(git_repo) == before
+    assert dot_git(git_repo) == user_git
