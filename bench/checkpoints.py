@@ -1,14 +1,18 @@
 """Checkpoints at any repository size: the first turn that edits a file, in git repositories of
 100, 10,000 and (with --full) 100,000 files, against the fake server on 127.0.0.1.
 
-Run: python bench/checkpoints.py [--full] [--runs N] [--model-delay SECONDS]
+Run: python bench/checkpoints.py [--full] [--runs N] [--model-delay SECONDS] [--interactive]
 Each run is the first edit turn of a new session in a repository glmcode has never seen (a
 fresh state folder): the model asks to edit one file, glmcode snapshots the project, edits,
 asks again and snapshots the run's end, as the interactive session does. Prints the median turn
-time and processor time, each as a ratio to the 100-file case (on a busy machine the
-processor time is the steadier of the two), the shadow repository's size on disk, and checks that
+time (until the prompt would be back) and processor time (all of the turn's work, the snapshot
+of its end included), each as a ratio to the 100-file case (on a busy machine the processor
+time is the steadier of the two), the shadow repository's size on disk, and checks that
 /undo's plan puts the file back. `--model-delay` makes each model reply wait that long before
 its first byte, as a real model does; the turn's time then has the model's own time taken off.
+`--interactive` also runs `glmcode --full-auto` in a pseudo-terminal (it needs the test
+extras: pexpect, pyte), as a user would: the time from Enter to the prompt coming back after
+the model's edit, then `/undo`, checking that the file is put back.
 Target: 30,000 files within 2x of 100 files; the shadow repository a few MB, not a copy.
 """
 
@@ -27,7 +31,7 @@ from pathlib import Path
 from glmcode.agent.loop import drive
 from glmcode.agent.rewind import restore_files, undo_plan
 from glmcode.agent.sessions_store import replay
-from glmcode.agent.setup import open_workspace
+from glmcode.agent.setup import open_workspace, settle_checkpoints
 from glmcode.config.layers import load_settings
 from glmcode.testing import FakeGLM
 
@@ -89,6 +93,7 @@ def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, float, int
         start, cpu = time.perf_counter(), cpu_seconds()
         drive(ws.agent.run("change the value"), lambda event: None)
         elapsed = time.perf_counter() - start - 2 * delay
+        settle_checkpoints(ws)  # the end of the run, snapshotted on a thread: its work counts too
         cpu = cpu_seconds() - cpu
         full = repo / path
         if f"VALUE_{n} = -1" not in full.read_text():
@@ -102,8 +107,48 @@ def first_edit_turn(repo: Path, n: int, delay: float) -> tuple[float, float, int
         if old not in full.read_text():
             raise SystemExit(f"/undo did not put {path} back")
         ws.session.close()
+        # The user's own git (or an editor's) refreshes the index as it runs; /undo rewrote a file.
+        subprocess.run(["git", "-C", str(repo), "status", "--short"], check=True, stdout=subprocess.DEVNULL)
         return elapsed, cpu, disk_bytes(home / "state" / "glmcode" / "checkpoints")
     finally:
+        fake.stop()
+        subprocess.run(["rm", "-rf", str(home)], check=False)
+
+
+def interactive_turn(repo: Path, n: int) -> float:
+    """The first edit turn of `glmcode --full-auto` in a terminal, Enter to prompt; then /undo."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from tui_harness import Term
+
+    path, old = target(n), f"VALUE_{n} = {n}"
+    home = Path(tempfile.mkdtemp(prefix="glmcode-bench-tui-"))
+    fake = FakeGLM([
+        {"tool_calls": [{"name": "edit_file", "arguments": {"path": path, "old_string": old,
+                                                            "new_string": f"VALUE_{n} = -1"}}]},
+        {"content": "Changed it."},
+    ])
+    fake.start()
+    term = Term(["--full-auto"], repo, fake.base_url, {
+        "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")})
+    ready = lambda screen: "(shift-tab)" in term.bottom()  # noqa: E731 - the prompt is back
+    try:
+        term.wait(ready, timeout=60)
+        start = time.perf_counter()
+        term.send("change the value\r")
+        term.wait(lambda screen: "Changed it." in screen and ready(screen), timeout=120)
+        elapsed = time.perf_counter() - start
+        term.send("/undo\r")
+        term.wait("Put back 1 file? [y/N]", timeout=60)
+        term.send("y\r")
+        term.wait("Done: 1 file put back.", timeout=60)
+        if old not in (repo / path).read_text():
+            raise SystemExit(f"/undo did not put {path} back")
+        term.send("/exit\r")
+        term.wait_exit(timeout=30)
+        subprocess.run(["git", "-C", str(repo), "status", "--short"], check=True, stdout=subprocess.DEVNULL)
+        return elapsed
+    finally:
+        term.close()
         fake.stop()
         subprocess.run(["rm", "-rf", str(home)], check=False)
 
@@ -113,11 +158,13 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="add the 100,000-file repository (its set-up takes a minute)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model-delay", type=float, default=0.0)
+    parser.add_argument("--interactive", action="store_true", help="also time the turn in a terminal session")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None,
                         help="file counts to try, comma-separated (the first is the base of the ratios)")
     args = parser.parse_args()
     sizes = args.sizes or ([100, 10_000, 100_000] if args.full else [100, 10_000])
     base = None
+    tui_base = None
     print(f"first edit turn, median of {args.runs} new sessions (model delay {args.model_delay:g} s, taken off)")
     with tempfile.TemporaryDirectory(prefix="glmcode-bench-repos-") as scratch:
         for files in sizes:
@@ -136,6 +183,11 @@ def main() -> None:
             print(f"{files:>8,} files  {turn:6.3f} s {turn / base[0]:5.2f}x   processor {cpu:6.3f} s {cpu / base[1]:5.2f}x"
                   f"   shadow repository {size / 1e6:6.2f} MB  (the project's .git {git_size / 1e6:,.0f} MB;"
                   f" set up in {made:.0f} s)")
+            if args.interactive:
+                seen = statistics.median(interactive_turn(repo, 50 + run) for run in range(args.runs))
+                tui_base = tui_base or seen
+                print(f"{'':>8}        in a terminal (glmcode --full-auto, Enter to prompt, then /undo):"
+                      f" {seen:6.3f} s {seen / tui_base:5.2f}x")
             sys.stdout.flush()
 
 

@@ -19,6 +19,7 @@ from glmcode.agent.rewind import (
     undo_plan,
 )
 from glmcode.agent.sessions_store import replay
+from glmcode.agent.setup import settle_checkpoints
 
 
 def _tree(root: Path) -> dict[str, object]:
@@ -198,6 +199,7 @@ def test_undo_and_rewind_after_runs_of_the_agent(fake_glm, git_repo: Path) -> No
     ws = _workspace(fake, git_repo)
     for prompt in ("change things", "what did you do?", "one more"):
         drive(ws.agent.run(prompt), lambda e: None)
+    settle_checkpoints(ws)  # the snapshot of the last run's end is taken on a thread
     assert (git_repo / "a.py").read_text() == "A = 3\n"
     recorder = ws.agent.before_changes
     assert isinstance(recorder, CheckpointRecorder)
@@ -275,6 +277,7 @@ def test_undo_skips_a_run_that_changed_nothing(fake_glm, git_repo: Path) -> None
     ws = _workspace(fake, git_repo)
     for prompt in ("fix it", "now run it"):
         drive(ws.agent.run(prompt), lambda e: None)
+    settle_checkpoints(ws)
     repo = ws.agent.before_changes.repo
     state = replay(ws.session.path)
     assert [c.prompt for c in state.checkpoints] == ["fix it", "now run it"]
@@ -295,6 +298,7 @@ def test_undo_puts_back_only_what_the_run_changed(fake_glm, git_repo: Path) -> N
     ])
     ws = _workspace(fake, git_repo)
     drive(ws.agent.run("change a, make two files"), lambda e: None)
+    settle_checkpoints(ws)
     records = [json.loads(line) for line in ws.session.path.read_text().splitlines()]
     [before] = [r for r in records if r["type"] == "checkpoint"]
     [after] = [r for r in records if r["type"] == "checkpoint_after"]

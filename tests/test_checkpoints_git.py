@@ -20,6 +20,7 @@ from glmcode.agent.checkpoints import CheckpointError, FileRestore, Limits, Shad
 from glmcode.agent.loop import drive
 from glmcode.agent.rewind import CheckpointRecorder, restore_files, undo_plan
 from glmcode.agent.sessions_store import replay
+from glmcode.agent.setup import settle_checkpoints
 
 
 def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
@@ -316,6 +317,7 @@ def test_the_reading_before_a_run_is_done_on_a_thread_and_the_snapshot_still_see
 
     ws.agent.on_run_start = warm_then_edit
     drive(ws.agent.run("rename file 0"), lambda e: None)
+    settle_checkpoints(ws)
     assert warmed == [True]
     assert (git_repo / "pkg0" / "f0.txt").read_text() == "file zero\n"
 
@@ -368,3 +370,109 @@ def test_a_change_due_while_the_reading_goes_on_waits_for_it_and_takes_it(git_re
     assert recorder.before is not None and recorder.before.tree == reads[0]
     assert len(reads) == 1  # the workspace was read once, on the thread
     recorder.session.close()
+
+
+def test_the_end_of_a_run_is_snapshotted_on_a_thread_and_recorded_before_anything_reads_it(
+    fake_glm, git_repo: Path
+) -> None:
+    import threading
+
+    from glmcode.agent.setup import open_workspace
+    from glmcode.config.layers import load_settings
+    from glmcode.events import Notice, RunFinished
+
+    (git_repo / "a.txt").write_text("one\n")
+    commit_all(git_repo)
+    edit = {"tool_calls": [{"name": "write_file", "arguments": {"path": "a.txt", "content": "two\n"}}]}
+    fake = fake_glm([edit, {"content": "done"}, edit, {"content": "again"}])
+    env = {**os.environ, "ZAI_API_KEY": "k", "GLMCODE_BASE_URL": fake.base_url}
+    ws = open_workspace(load_settings(git_repo, env, {"permission_mode": "full-auto"}), git_repo,
+                        approver=None, checkpoints=True, env=env)
+    recorder = ws.agent.before_changes
+    real = recorder.repo.snapshot
+    go = threading.Event()
+    waited: list[bool] = []
+
+    def snapshot(message: str, written: object = None) -> object:
+        if message.startswith("after"):
+            waited.append(go.wait(timeout=30))
+            if len(waited) == 2:
+                raise CheckpointError("the disk is full")
+        return real(message, written)  # type: ignore[arg-type]
+
+    recorder.repo.snapshot = snapshot  # type: ignore[method-assign]
+    events: list[object] = []
+    drive(ws.agent.run("write two"), events.append)
+    assert isinstance(events[-1], RunFinished) and waited == []  # the run ended, its end not yet read
+    assert "checkpoint_after" not in ws.session.path.read_text()
+    go.set()
+    settle_checkpoints(ws)
+    assert waited == [True] and '"checkpoint_after"' in ws.session.path.read_text()
+
+    drive(ws.agent.run("write two again"), events.append)
+    settle_checkpoints(ws)
+    assert waited == [True, True]
+    notices = [e.message for e in recorder(1) if isinstance(e, Notice)]  # the next checkpoint tells
+    ws.session.close()
+    assert notices == ["No snapshot of the end of the last run: the disk is full; "
+                       "/undo will compare it with the files as they are then."]
+
+
+def test_files_git_converts_on_the_way_in_come_back_as_they_were_on_disk(git_repo: Path, tmp_path: Path) -> None:
+    """The user's index names the converted content (LF for a CRLF file, a filter's output),
+    with stat data saying the file is unchanged: those entries are read again, not trusted."""
+    (git_repo / ".gitattributes").write_text("*.txt text=auto eol=crlf\n*.up filter=upper\n")
+    git(git_repo, "config", "filter.upper.clean", "tr a-z A-Z")
+    (git_repo / "dos.txt").write_bytes(b"one\r\ntwo\r\n")
+    (git_repo / "low.up").write_bytes(b"lower case on disk\n")
+    (git_repo / "plain.py").write_bytes(b"X = 1\n")
+    for name in ("dos.txt", "low.up", "plain.py", ".gitattributes"):
+        os.utime(git_repo / name, (1_000_000_000, 1_000_000_000))  # long before the index: not racy
+    commit_all(git_repo)
+    assert git(git_repo, "show", "HEAD:low.up") == "LOWER CASE ON DISK\n"
+    before = work_files(git_repo)
+
+    repo = shadow(git_repo, tmp_path)
+    snap = repo.snapshot("before")
+    for name in ("dos.txt", "low.up", "plain.py"):
+        (git_repo / name).write_bytes(b"changed by the run\n")
+    repo.restore(snap.tree, repo.changes(snap.tree))
+    assert work_files(git_repo) == before
+
+
+def test_undo_in_a_terminal_session_in_a_git_repository(fake_glm, git_repo: Path, isolated_home: Path) -> None:
+    """As a user would: `glmcode --full-auto` in a repository with uncommitted and untracked
+    work, a run that edits a file and makes one with a shell command, then /undo."""
+    from tui_harness import Term
+
+    many_files(git_repo, 1000)
+    commit_all(git_repo)
+    (git_repo / "pkg1" / "f100.txt").write_bytes("uncommitted, Latin-1: café\n".encode("latin-1"))
+    (git_repo / "scratch.bin").write_bytes(b"\x00\xffuntracked")
+    before = work_files(git_repo)
+    user_git = dot_git(git_repo)
+    fake = fake_glm([
+        {"tool_calls": [
+            {"name": "write_file", "arguments": {"path": "pkg1/f100.txt", "content": "rewritten\n"}},
+            {"name": "run_shell", "arguments": {"command": "printf made > pkg2/made.txt"}},
+        ]},
+        {"content": "Both done."},
+    ])
+    term = Term(["--full-auto"], git_repo, fake.base_url)
+    try:
+        ready = lambda screen: "(shift-tab)" in term.bottom()  # noqa: E731
+        term.wait(ready)
+        term.send("rewrite f100 and make a file\r")
+        term.wait(lambda screen: "Both done." in screen and ready(screen))
+        assert (git_repo / "pkg2" / "made.txt").read_text() == "made"
+        term.send("/undo\r")
+        screen = term.wait("Put back 2 files? [y/N]")
+        assert "restored  pkg1/f100.txt" in screen and "deleted   pkg2/made.txt" in screen
+        term.send("y\r")
+        term.wait("Done: 2 files put back.")
+        term.send("/exit\r")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert work_files(git_repo) == before
+    assert dot_git(git_repo) == user_git

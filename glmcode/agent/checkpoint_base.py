@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ SETTINGS = "[gc]\n\tauto = 0\n[core]\n\tuntrackedCache = true\n\tquotepath = fal
 
 
 _GITLINK = "160000"
+_NOT_PLAIN = re.compile(rb"(?:^|\0)((?:[^H\0]|H 160000 )[^\0]*)")
 # A folder snapshotted from nothing that holds this many files earns a word on why it was slow.
 _SLOW_FIRST_FILES = 1_000
 
@@ -69,14 +71,10 @@ class GitBase:
 
 def find_base(workspace: Path) -> GitBase | str:
     """The git work tree that holds `workspace`; or, when there is none to start from, why."""
-    from glmcode.vcs import GitError, GitFailed, Runner
+    from glmcode.agent.checkpoint_filters import user_git
+    from glmcode.vcs import GitError, GitFailed
 
-    runner = Runner(
-        workspace,
-        {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        drop=[name for name in os.environ if name.startswith("GIT_")],
-        missing="git is not installed",
-    )
+    runner = user_git(workspace)
     try:
         out = runner.text(
             "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix",
@@ -101,9 +99,11 @@ def find_base(workspace: Path) -> GitBase | str:
     )
 
 
-def seed_index(base: GitBase, git_dir: Path, index: Path, git: Callable[..., bytes]) -> None:
+def seed_index(
+    base: GitBase, git_dir: Path, index: Path, git: Callable[..., bytes], workspace: Path, max_file_bytes: int
+) -> None:
     """Makes `index` a shadow index copied from the user's (`git` runs the shadow repository's
-    git with that index). Raises what `git` raises when git cannot use the copy."""
+    git with that index, in `workspace`). Raises what `git` raises when git cannot use the copy."""
     _link_objects(git_dir, base.objects)
     index.parent.mkdir(parents=True, exist_ok=True)
     if not base.index.exists():
@@ -121,13 +121,24 @@ def seed_index(base: GitBase, git_dir: Path, index: Path, git: Callable[..., byt
         finally:
             for path in shared:
                 (git_dir / path.name).unlink(missing_ok=True)
-    skip, assumed, gitlinks = _marked(git("ls-files", "-z", "-s", "-v"))
+    listing = git("ls-files", "-z", "-s", "-v")
+    skip, assumed, gitlinks = _marked(listing)
     if skip:
         git("update-index", "-z", "--no-skip-worktree", "--stdin", stdin=z_paths(skip))
     if assumed:
         git("update-index", "-z", "--no-assume-unchanged", "--stdin", stdin=z_paths(assumed))
     if gitlinks:
         git("update-index", "-z", "--force-remove", "--stdin", stdin=z_paths(gitlinks))
+    from glmcode.agent.checkpoint_filters import converted_paths
+
+    converted = converted_paths(base.top, base.prefix, base.objects.parent, workspace, listing)
+    if converted:
+        # Taken out and added again, so git reads each file as it is instead of trusting its
+        # stat data; those too large to snapshot stay out, and are listed as skipped.
+        git("update-index", "-z", "--force-remove", "--stdin", stdin=z_paths(converted))
+        again = [p for p in converted if _fits(workspace / p, max_file_bytes)]
+        if again:
+            git("update-index", "-z", "--add", "--stdin", stdin=z_paths(again))
 
 
 def init_shadow(git_dir: Path, object_format: str, git: Callable[..., bytes]) -> None:
@@ -157,7 +168,8 @@ def listed_paths(git: Callable[..., bytes]) -> list[str]:
 
     def list_tracked() -> None:
         try:
-            tracked.append(git("diff-files", "--name-only", "-z", "--relative", "--ignore-submodules"))
+            # The pathspec keeps a workspace below the top from looking at the rest of the tree.
+            tracked.append(git("diff-files", "--name-only", "-z", "--relative", "--ignore-submodules", "--", "."))
         except CheckpointError as exc:
             failed.append(exc)
 
@@ -226,10 +238,10 @@ def _marked(listing: bytes) -> tuple[list[str], list[str], list[str]]:
     skip: list[str] = []
     assumed: list[str] = []
     gitlinks: list[str] = []
-    for line in listing.decode("utf-8", "surrogateescape").split("\0"):
-        if not line:
-            continue
-        meta, _, path = line.partition("\t")
+    # Nearly every entry is a plain "H" one; a search finds the others without splitting
+    # a listing that holds every file of the repository.
+    for found in _NOT_PLAIN.finditer(listing):
+        meta, _, path = found.group(1).decode("utf-8", "surrogateescape").partition("\t")
         tag, mode = meta[0], meta[2:8]
         if tag in "Ss":
             skip.append(path)
@@ -239,6 +251,14 @@ def _marked(listing: bytes) -> tuple[list[str], list[str], list[str]]:
             gitlinks.append(path)
     # Paths come back relative to the workspace; ls-files lists each unmerged path once a stage.
     return list(dict.fromkeys(skip)), list(dict.fromkeys(assumed)), list(dict.fromkeys(gitlinks))
+
+
+def _fits(path: Path, max_bytes: int) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISLNK(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_size <= max_bytes)
 
 
 def _link_objects(git_dir: Path, objects: Path) -> None:

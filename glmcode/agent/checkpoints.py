@@ -187,7 +187,7 @@ class ShadowRepo:
         if key == self._seeded and self.index.exists():
             return None
         try:
-            seed_index(base, self.git_dir, self.index, self._git)
+            seed_index(base, self.git_dir, self.index, self._git, self.workspace, self.limits.max_file_bytes)
         except OSError as exc:
             raise CheckpointError(f"{exc.strerror}: {exc.filename}") from None
         self._seeded = key

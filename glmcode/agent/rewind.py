@@ -32,8 +32,8 @@ ACTION_WORDS = {"restore": "restored", "delete": "deleted", "recreate": "recreat
 
 class CheckpointRecorder:
     """The agent's `before_changes` (the call itself: a snapshot before the run's first change)
-    and `after_changes` (`after_run`: a snapshot of the run's end), both recorded in the
-    session file. A failure costs the checkpoint, never the turn; after one, checkpoints stay
+    and `after_changes` (`after_run`: a snapshot of the run's end, taken on a thread and
+    recorded by `settle`), both recorded in the session file. A failure costs the checkpoint, never the turn; after one, checkpoints stay
     off.
 
     `run_started` (the agent's `on_run_start`) reads the workspace into the shadow index on a
@@ -51,8 +51,11 @@ class CheckpointRecorder:
         self.before: Snapshot | None = None  # the current run's, until its end is snapshotted
         self._warming: threading.Thread | None = None
         self._warm_tree: tuple[str, tuple[str, ...]] | None = None
+        self._ending: _RunEnd | None = None
+        self._failed_end = ""  # why the last run's end has no snapshot, until the user is told
 
     def run_started(self) -> None:
+        self.settle()
         if self.off or (self._warming is not None and self._warming.is_alive()):
             return
         self._warm_tree = None
@@ -75,6 +78,11 @@ class CheckpointRecorder:
         return running
 
     def __call__(self, prompt_index: int) -> Iterator[Event]:
+        self.settle()
+        if self._failed_end:
+            yield Notice(f"No snapshot of the end of the last run: {self._failed_end}; "
+                         "/undo will compare it with the files as they are then.")
+            self._failed_end = ""
         if self.off:
             return
         written = self._warm_tree if self.wait() else None
@@ -111,19 +119,56 @@ class CheckpointRecorder:
             yield Notice(self.repo.notes.pop(0), "info")
 
     def after_run(self) -> Iterator[Event]:
-        """Snapshots the files as the run left them, so /undo knows which files it changed."""
+        """Starts the snapshot of the files as the run left them, so /undo knows which files it
+        changed. It is taken on a thread, so the prompt comes back at once; `settle` records it."""
         before, self.before = self.before, None
         if self.off or before is None:
             return
-        try:
-            snap = self.repo.snapshot(f"after {before.commit[:12]}")
-        except CheckpointError as exc:
-            yield Notice(f"No snapshot of the end of this run: {exc}; /undo will compare with the files as they are then.")
+        yield from self._notes()
+        self.settle()
+        self._ending = _RunEnd(self.repo, before)
+
+    def settle(self) -> None:
+        """Waits for the snapshot of the last run's end, if it is being taken, and records it.
+        Whatever reads the checkpoints or may change files next calls this first: /undo and
+        /rewind, a shell command of the user's, the next run, leaving the session."""
+        ending = self._ending
+        if ending is None:
             return
+        ending.thread.join()
+        self._ending = None
+        if ending.snap is None:
+            self._failed_end = ending.error
+            return
+        snap = ending.snap
         self.session.write_record(
-            {"type": "checkpoint_after", "before": before.commit, "commit": snap.commit,
+            {"type": "checkpoint_after", "before": ending.before.commit, "commit": snap.commit,
              "tree": snap.tree, "time": round(time.time(), 3)}
         )
+
+
+class _RunEnd:
+    """The snapshot of one run's end, taken on a thread; `snap` or `error` once it is done."""
+
+    def __init__(self, repo: ShadowRepo, before: Snapshot) -> None:
+        self.before = before
+        self.snap: Snapshot | None = None
+        self.error = ""
+        self.thread = threading.Thread(target=self._take, args=(repo,), name="glmcode-checkpoint-end", daemon=True)
+        self.thread.start()
+
+    def _take(self, repo: ShadowRepo) -> None:
+        try:
+            self.snap = repo.snapshot(f"after {self.before.commit[:12]}")
+        except Exception as exc:  # noqa: BLE001 - told to the user with the next checkpoint
+            self.error = str(exc) or type(exc).__name__
+
+
+def settle_checkpoints(agent: Agent) -> None:
+    """Records the agent's snapshot of its last run's end, waiting for it if need be."""
+    recorder = agent.before_changes
+    if isinstance(recorder, CheckpointRecorder):
+        recorder.settle()
 
 
 @dataclass(frozen=True)

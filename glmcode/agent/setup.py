@@ -187,6 +187,7 @@ def _client_for(agent: Agent, known_tools: frozenset[str]) -> Callable[[str | No
 def resume_workspace(ws: Workspace, resume: Replay) -> None:
     """Switches a running workspace to another session: its file, id and conversation."""
     system_prompt = ws.agent.messages[0]["content"]
+    settle_checkpoints(ws)
     ws.session.close()
     ws.session = _session_writer(ws.settings, ws.cwd, ws.env, system_prompt, resume)
     ws.agent.messages[:] = _resumed_messages(resume, system_prompt)
@@ -213,6 +214,15 @@ def attach_hooks(ws: Workspace, config: HookConfig, *, resumed: bool = False) ->
 
     hooks = Hooks(config, ws.cwd, ws.settings.project_root, ws.session.session_id, resumed, ws.env, ws.settings.api_key or "")
     ws.agent.hooks = ws.agent.runner.hooks = hooks
+
+
+def settle_checkpoints(ws: Workspace) -> None:
+    """Records the snapshot of the last run's end, taken on a thread, once it is done: before
+    the session file is read for /undo, a command of the user's runs, or the session ends."""
+    if ws.agent.before_changes is not None:
+        from glmcode.agent.rewind import settle_checkpoints as settle
+
+        settle(ws.agent)
 
 
 def attach_checkpoints(ws: Workspace) -> None:

@@ -151,7 +151,7 @@ class RunStream(Iterator[Event]):
 
     def close(self) -> None:
         self.generator.close()
-        self._ws.session.close()
+        self._ws.close()
 
     def _events(self, prompt: str, warnings: Sequence[Notice]) -> Generator[Event, None, None]:
         try:
@@ -176,7 +176,7 @@ class RunStream(Iterator[Event]):
             finally:
                 run.close()
         finally:
-            self._ws.session.close()
+            self._ws.close()
 
 
 def _ignore(event: Event) -> None:

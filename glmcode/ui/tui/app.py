@@ -44,7 +44,7 @@ def interactive_command(
 
     from rich.console import Console
 
-    from glmcode.agent.setup import open_workspace
+    from glmcode.agent.setup import open_workspace, settle_checkpoints
     from glmcode.ui.tui.approvals import LineApprover, PausingApprover, TerminalApprover, rule_saver
 
     console = Console(highlight=False) if terminal else Console(color_system=None, highlight=False, emoji=False)
@@ -63,6 +63,7 @@ def interactive_command(
         with sigterm_as_interrupt(ws.mcp is not None, exit_code=143):  # so the servers are ended
             return session.loop(prompt, resumed=earlier)
     finally:
+        settle_checkpoints(ws)
         ws.close()
 
 
@@ -252,8 +253,10 @@ class Session:
         return attached
 
     def shell(self, command: str) -> None:
+        from glmcode.agent.setup import settle_checkpoints
         from glmcode.ui.tui.shell_escape import run_command
 
+        settle_checkpoints(self.ws)  # the command's changes are the user's, not the last run's
         if not command:
             self.console.print("Type a command after !, for example !git status", style="yellow")
             return

@@ -56,7 +56,9 @@ def rewind(session: SessionHost, argument: str) -> None:
     from glmcode.agent.checkpoints import CheckpointError
     from glmcode.agent.rewind import files_plan, restore_files, rewind_conversation, rewind_points
     from glmcode.agent.sessions_store import one_line, replay
+    from glmcode.agent.setup import settle_checkpoints
 
+    settle_checkpoints(session.ws)
     state = replay(session.ws.session.path)
     points = rewind_points(state, session.agent.messages)
     if not points:
@@ -218,6 +220,7 @@ def _repo(session: SessionHost) -> ShadowRepo | None:
     if not isinstance(recorder, CheckpointRecorder) or recorder.off:
         _say(session, "Checkpoints are off in this session, so files cannot be put back.", "yellow")
         return None
+    recorder.settle()
     return recorder.repo
 
 
