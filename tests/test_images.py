@@ -279,3 +279,20 @@ def test_a_turn_without_images_and_version_never_import_pillow(fake_glm, tmp_pat
         modules = _imported(proc.stderr)
         assert "glmcode" in modules
         assert not any(m == "PIL" or m.startswith("PIL.") for m in modules)
+
+
+def test_compaction_drops_old_images_before_old_text() -> None:
+    from glmcode.agent.compaction import _fit
+
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": [{"type": "text", "text": "the old screenshot"}, image]},
+        {"role": "assistant", "content": "I see a red button."},
+        {"role": "tool", "tool_call_id": "1", "content": "x" * 2000},
+        {"role": "user", "content": [{"type": "text", "text": "and this one?"}, image]},
+    ]
+    assert _fit(messages, 1, None, 6000, 3.0) == 1
+    assert not has_images(messages[1]) and messages[1]["content"][0]["text"] == "the old screenshot"
+    assert messages[3]["content"] == "x" * 2000  # the old text stays while dropping the image was enough
+    assert has_images(messages[4])  # the latest request keeps its image

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from glmcode.events import Event, Retrying, TokenUsage
-from glmcode.llm.content import content_text, is_image_part
+from glmcode.llm.content import content_text, has_images, is_image_part, without_images
 from glmcode.llm.types import ModelReply
 
 SUMMARY_HEADER = "[Summary of the earlier conversation, which was compacted to fit the context window]"
@@ -309,12 +309,21 @@ def _fit(
     end: int | None = None,
     caps: tuple[int, ...] = KEPT_TOOL_CAPS,
 ) -> int:
-    """Cuts tool results from `start` to `end`, oldest first, to each of `caps` in turn,
-    until the conversation (of `size` tokens, estimated when not given) fits in TARGET_SHARE
+    """Drops the images of messages from `start` to `end` (but the latest request's), then cuts
+    tool results there, oldest first, to each of `caps` in turn, until the conversation (of `size` tokens, estimated when not given) fits in TARGET_SHARE
     of the window; how many were cut."""
     target = int(TARGET_SHARE * window)
     size = estimate_tokens(messages, tools, cpt) if size is None else size
     trimmed: set[int] = set()
+    # Old images go before old text: each weighs more than most results, and what they showed
+    # is in the words around them. The latest request keeps its own.
+    keep = latest_prompt(messages)
+    for i in range(start, len(messages) if end is None else end):
+        if size > target and i != keep and has_images(messages[i]):
+            before = message_chars(messages[i])
+            messages[i] = without_images(messages[i])
+            size -= int((before - message_chars(messages[i])) / cpt)
+            trimmed.add(i)
     for cap in caps:
         for i in range(start, len(messages) if end is None else end):
             if size <= target:
