@@ -16,6 +16,14 @@ _KEYS = ("ZAI_API_KEY", "GLMCODE_API_KEY", "GLMCODE_BASE_URL", "ZAI_BASE_URL", "
          "https_proxy", "http_proxy", "all_proxy")
 
 
+# A sandboxed command gets a /tmp of its own, so an interpreter that lives under /tmp (a
+# checkout there, with its venv) cannot be run from inside one.
+INTERPRETER_HIDDEN_BY_SANDBOX = pytest.mark.skipif(
+    Path(sys.executable).is_relative_to("/tmp"),
+    reason="the test's Python is under /tmp, which sandboxed commands see as their own empty /tmp",
+)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the real home, or inherits a real key."""

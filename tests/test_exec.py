@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import run_glmcode
+from conftest import INTERPRETER_HIDDEN_BY_SANDBOX, run_glmcode
 
 KEY = "test-key-7f3a9c1e5b2d4f60"
 
@@ -140,6 +140,7 @@ def test_shell_is_refused_in_exec_by_default_and_the_user_is_told_how_to_allow(f
     assert "--full-auto" in proc.stderr
 
 
+@INTERPRETER_HIDDEN_BY_SANDBOX
 def test_full_auto_fixes_a_failing_test(fake_glm, git_repo: Path) -> None:
     (git_repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     (git_repo / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")

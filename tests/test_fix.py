@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_glmcode
+from conftest import INTERPRETER_HIDDEN_BY_SANDBOX, run_glmcode
 from test_fix_parts import lock_holder, wait_for_lock
 
 KEY = "test-key-5c0ffee5c0ffee"
@@ -241,6 +241,7 @@ def test_patch_with_new_deleted_and_binary_files_applies_to_a_fresh_clone(fake_g
     assert subprocess.run(PYTEST, shell=True, cwd=clone, capture_output=True).returncode == 0
 
 
+@INTERPRETER_HIDDEN_BY_SANDBOX
 def test_scratch_and_ignored_files_stay_out_of_the_patch(fake_glm, git_repo: Path, tmp_path: Path) -> None:
     repo = _project(git_repo)
     fake = fake_glm([

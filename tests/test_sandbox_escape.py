@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import INTERPRETER_HIDDEN_BY_SANDBOX
 from glmcode.sandbox.limits import Limits
 from tests.sandbox_support import disk_dir, needs_bwrap, sandboxed, shell  # noqa: F401 (a fixture)
 
@@ -242,6 +243,7 @@ def package_index(tmp_path: Path):
     server.server_close()
 
 
+@INTERPRETER_HIDDEN_BY_SANDBOX
 def test_pip_installs_into_a_venv_in_the_workspace_when_the_network_is_allowed(
     ws: Path, package_index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
