@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_exec(params: dict[str, Any]) -> int:
     """`glmcode exec` with its arguments already read, ending as typer would end it."""
+    from glmcode.llm.tls import EarlyContext
+
+    tls = EarlyContext()  # loads the certificates while the rest is imported
     from glmcode.ui.headless import exec_command
 
     try:
@@ -46,6 +49,7 @@ def _run_exec(params: dict[str, Any]) -> int:
             verbose=params["verbose"], max_turns=params["max_turns"], resume=params["resume"],
             answer=_answer(params),
             images=params["image"],
+            tls=tls,
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

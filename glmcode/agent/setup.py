@@ -63,11 +63,13 @@ def open_workspace(
     resume: Replay | None = None,
     checkpoints: bool | None = None,
     hooks: HookConfig | None = None,
+    tls: Callable[[], Any] | None = None,
 ) -> Workspace:
     """`resume`: continue that session (its file, id and conversation) instead of a new one.
     `checkpoints`: snapshot the workspace before each run's changes, for /undo and /rewind;
     by default on when someone is there to approve calls (an interactive session).
-    `hooks`: the hooks in force, read from the config files when not given."""
+    `hooks`: the hooks in force, read from the config files when not given.
+    `tls`: the TLS context, when the caller began making it early (llm/tls.py)."""
     from glmcode.agent.context import build_system_prompt
     from glmcode.hooks.config import load_hooks
     from glmcode.llm.catalog import get_model, max_tokens_for
@@ -103,6 +105,7 @@ def open_workspace(
         temperature=settings.temperature,
         thinking=settings.thinking,
         timeout=settings.timeout,
+        tls=tls,
     )
     # Building the client (importing httpx, loading the TLS certificates) and reading the
     # repository (importing git, running it) each take tens of milliseconds and wait on

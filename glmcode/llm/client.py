@@ -66,6 +66,7 @@ class GLMClient:
         self._http = httpx.Client(
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
             trust_env=True,
+            verify=config.tls() if config.tls is not None else True,
             headers={
                 "Authorization": f"Bearer {config.api_key}",
                 "Content-Type": "application/json",

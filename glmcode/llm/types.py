@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from glmcode.events import TokenUsage, ToolCall
 
@@ -57,3 +59,5 @@ class ClientConfig:
     connect_timeout: float = 10.0
     max_attempts: int = 6
     max_backoff: float = 60.0
+    # Where the TLS context comes from (llm/tls.py's EarlyContext); None: httpx makes its own.
+    tls: Callable[[], Any] | None = field(default=None, repr=False, compare=False)

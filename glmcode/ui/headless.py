@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 from glmcode.events import (
@@ -49,7 +50,9 @@ def exec_command(
     resume: str | None = None,
     answer: AnswerOptions | None = None,
     images: list[str] | None = None,
+    tls: Callable[[], Any] | None = None,
 ) -> int:
+    """`tls`: the TLS context, when the caller began making it early (llm/tls.py)."""
     from glmcode.agent.loop import drive
     from glmcode.agent.setup import open_workspace
     from glmcode.ui.answer import AnswerOptionError, last_message_path, output_spec, write_last_message
@@ -97,7 +100,8 @@ def exec_command(
             return 2
     try:
         ws = open_workspace(
-            settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier, hooks=run.hooks
+            settings, cwd, approver=None, max_turns=max_turns, headless_hint=HEADLESS_HINT, resume=earlier, hooks=run.hooks,
+            tls=tls,
         )
     except OSError as exc:
         # The state folder (sessions) is unusable: a file where a folder should be, no space.
