@@ -189,6 +189,7 @@ def build_app() -> Any:
         image: list[str] = image_opt,
     ) -> None:
         """Run one prompt headless and exit (for scripts and CI)."""
+        from glmcode.llm.tls import EarlyContext
         from glmcode.ui.headless import exec_command
 
         flags = _flags(ctx.params)
@@ -196,6 +197,7 @@ def build_app() -> Any:
             prompt, flags, cd=cd, output_format=output_format, verbose=verbose, max_turns=max_turns, resume=resume,
             answer=_answer(ctx.params),
             images=image or [],
+            tls=EarlyContext(),
         ))
 
     @app.command("chat", hidden=True)

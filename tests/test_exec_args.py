@@ -60,6 +60,8 @@ def _calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     calls: list[tuple[Any, ...]] = []
 
     def fake_exec(prompt: str, flags: dict[str, Any], **kwargs: Any) -> int:
+        # Each reading begins its own TLS context; that one is begun is what must agree.
+        kwargs["tls"] = type(kwargs.get("tls")).__name__
         calls.append((prompt, flags, kwargs))
         return 7
 
