@@ -44,6 +44,11 @@ def user_config_file(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / CONFIG_NAME
 
 
+def project_mcp_json(root: Path) -> Path:
+    """The project's MCP servers in the format other agents and editors write."""
+    return Path(root) / ".mcp.json"
+
+
 def project_config_file(root: Path) -> Path:
     return Path(root) / PROJECT_DIR / CONFIG_NAME
 

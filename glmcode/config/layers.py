@@ -9,14 +9,13 @@ user has trusted the folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
 from glmcode.config.files import read_file_layer
-from glmcode.config.mcp_sources import load_mcp_servers
 from glmcode.config.settings import DEFAULTS, LISTS, Settings
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
@@ -171,6 +170,24 @@ def _apply_flags(
         builder.set(name, checked, f"flag {flag}", 4)
 
 
+def _mcp_servers(
+    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Sequence[str]
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The MCP servers to run here (config/mcp_sources.py). Where no file could name one, the
+    definitions are not loaded at all: most runs have none, and every run pays for the loading."""
+    from glmcode.config.files import read_text
+    from glmcode.paths import project_mcp_json
+
+    named = any(
+        "mcp_servers" in (read_text(path) or "") for path in (user_config_file(env), project_config_file(root))
+    )
+    if not (flag_files or named or project_mcp_json(root).exists()):
+        return (), ()
+    from glmcode.config.mcp_sources import load_mcp_servers
+
+    return load_mcp_servers(root, env, cwd, flag_files)
+
+
 def load_settings(
     cwd: Path,
     env: Mapping[str, str] | None = None,
@@ -187,7 +204,7 @@ def load_settings(
     _apply_project_file(builder, project_config_file(root), root, env)
     _apply_env(builder, env)
     _apply_flags(builder, flags, cwd, env)
-    servers, mcp_warnings = load_mcp_servers(root, env, cwd, mcp_files)
+    servers, mcp_warnings = _mcp_servers(root, env, cwd, mcp_files)
 
     values, sources = builder.values, builder.sources
     provider = values["provider"]

@@ -15,13 +15,8 @@ from glmcode.config.files import read_text, read_toml
 from glmcode.config.mcp_servers import ServerSpec, parse_server
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import Invalid
-from glmcode.paths import project_config_file, user_config_file
+from glmcode.paths import project_config_file, project_mcp_json, user_config_file
 
-MCP_JSON = ".mcp.json"
-
-
-def project_mcp_json(root: Path) -> Path:
-    return Path(root) / MCP_JSON
 
 
 def servers_in_toml(path: Path, scope: str) -> list[ServerSpec]:

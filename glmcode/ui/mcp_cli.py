@@ -142,7 +142,7 @@ def _preset_spec(preset: str, name: str | None, path: Path, scope: str) -> Any:
 def remove_command(name: str, scope: str | None) -> int:
     from glmcode.config.errors import ConfigError, tilde
     from glmcode.config.mcp_edit import remove_from_json, remove_from_toml
-    from glmcode.config.mcp_sources import project_mcp_json
+    from glmcode.paths import project_mcp_json
     from glmcode.paths import project_config_file, user_config_file
 
     if scope is not None and scope not in SCOPES:
