@@ -106,11 +106,11 @@ class EditorSession:
     def _run(self, text: str, images: Sequence[Image]) -> Iterator[Event]:
         if not images:
             return self.ws.agent.run(text)
-        from glmcode.images.route import route_for, run_with_images
+        from glmcode.images.attach import Attached
+        from glmcode.images.route import route_for
 
         settings = self.ws.settings
-        route = route_for(settings.model, settings.vision_model, settings.image_mode)
-        return run_with_images(self.ws.agent, text, images, route)
+        return Attached(tuple(images), route_for(settings.model, settings.vision_model, settings.image_mode)).run(self.ws.agent, text)
 
     def _work(
         self, text: str, images: Sequence[Image], loop: asyncio.AbstractEventLoop, done: asyncio.Future[RunOutcome]

@@ -21,6 +21,7 @@ from glmcode.llm.content import image_part, text_part
 
 if TYPE_CHECKING:
     from glmcode.agent.loop import Agent
+    from glmcode.llm.types import ModelReply
 
 MODES = ("describe", "native")
 DESCRIBE_PROMPT = (Path(__file__).with_name("describe_prompt.md")).read_text(encoding="utf-8")
@@ -73,6 +74,15 @@ def run_with_images(agent: Agent, prompt: str, images: Sequence[Image], route: I
         vision.close()
 
 
+def describe(client: Any, context: str, images: Sequence[Image]) -> ModelReply:
+    """What the vision model behind `client` says `images` show, told `context` (why they are
+    being looked at); raises the client's GLMError."""
+    return client.complete([
+        {"role": "system", "content": DESCRIBE_PROMPT},
+        {"role": "user", "content": content_with(context, images)},
+    ])
+
+
 def _vision_client(agent: Agent, model: str) -> Any:
     from glmcode.llm.client import GLMClient
 
@@ -86,17 +96,9 @@ def _described(
     """The images' description as the block the main model reads; None (after an error and
     the run's end) when the vision model could not describe them."""
     from glmcode.llm.errors import GLMError
-    from glmcode.llm.types import ModelReply
 
-    messages = [
-        {"role": "system", "content": DESCRIBE_PROMPT},
-        {"role": "user", "content": content_with(f"The user's message, for context:\n{prompt}", images)},
-    ]
-    reply: ModelReply | None = None
     try:
-        for item in vision.stream(messages, None):
-            if isinstance(item, ModelReply):
-                reply = item
+        reply = describe(vision, f"The user's message, for context:\n{prompt}", images)
     except GLMError as exc:
         for event in (
             Error(exc.kind, f"{model} could not describe the image: {exc}", exc.hint),
@@ -104,10 +106,9 @@ def _described(
         ):
             yield _recorded(agent, event)
         return None
-    text = reply.content.strip() if reply is not None else ""
-    cost = get_model(model).cost(reply.usage) if reply is not None else 0.0
-    if reply is not None:
-        agent.usage = agent.usage + reply.usage
+    text = reply.content.strip()
+    cost = get_model(model).cost(reply.usage)
+    agent.usage = agent.usage + reply.usage
     agent.cost_usd += cost
     names = tuple(image.label() for image in images)
     yield _recorded(agent, ImagesDescribed(model, names, text, cost))

@@ -8,11 +8,11 @@ import binascii
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from glmcode.llm.content import is_image_part, text_part
+from glmcode.llm.content import image_part, is_image_part, text_part
 from glmcode.paths import state_dir
 
 SCHEME = "glmcode-image:"
@@ -45,40 +45,44 @@ def save(data: bytes, media_type: str, folder: Path) -> str:
 def to_references(message: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The message with every inline image stored and replaced by its reference; the same
     object when it holds none."""
-    content = message.get("content")
-    if not isinstance(content, list) or not any(_inline(p) for p in content):
-        return message
-    parts = []
-    for part in content:
+
+    def stored(part: Any) -> Any:
         found = _inline(part)
         if found is None:
-            parts.append(part)
-            continue
+            return part
         media_type, data = found
-        parts.append({"type": "image_url", "image_url": {"url": save(data, media_type, folder)}})
-    return {**message, "content": parts}
+        return image_part(save(data, media_type, folder))
+
+    return _with_parts(message, stored)
 
 
 def from_references(message: dict[str, Any], folder: Path) -> dict[str, Any]:
     """The message with each reference turned back into the inline image; an image no longer
     on disk becomes a note saying so, so the conversation can still be sent."""
-    content = message.get("content")
-    if not isinstance(content, list) or not any(_reference(p) for p in content):
-        return message
-    parts = []
-    for part in content:
+
+    def inline(part: Any) -> Any:
         ref = _reference(part)
         if ref is None:
-            parts.append(part)
-            continue
+            return part
         digest, ext = ref
         try:
             data = (folder / f"{digest}.{ext}").read_bytes()
         except OSError:
-            parts.append(text_part(f"[an image was attached here; its stored copy {digest[:12]} is gone]"))
-            continue
-        url = f"data:{_MEDIA_TYPES.get(ext, 'image/png')};base64,{base64.b64encode(data).decode('ascii')}"
-        parts.append({"type": "image_url", "image_url": {"url": url}})
+            return text_part(f"[an image was attached here; its stored copy {digest[:12]} is gone]")
+        return image_part(f"data:{_MEDIA_TYPES.get(ext, 'image/png')};base64,{base64.b64encode(data).decode('ascii')}")
+
+    return _with_parts(message, inline)
+
+
+def _with_parts(message: dict[str, Any], change: Callable[[Any], Any]) -> dict[str, Any]:
+    """The message with `change` applied to each content part; the same object when no part
+    changed (a plain string content, or nothing to change)."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return message
+    parts = [change(part) for part in content]
+    if all(new is old for new, old in zip(parts, content)):
+        return message
     return {**message, "content": parts}
 
 

@@ -17,10 +17,9 @@ class ImageViewer:
 
     def __call__(self, path: Path) -> str:
         from glmcode.images.load import ImageError, load_image
-        from glmcode.images.route import DESCRIBE_PROMPT, content_with
+        from glmcode.images.route import describe
         from glmcode.llm.client import GLMClient
         from glmcode.llm.errors import GLMError
-        from glmcode.llm.types import ModelReply
         from glmcode.tools.base import ToolError
 
         try:
@@ -29,13 +28,9 @@ class ImageViewer:
             raise ToolError(str(exc)) from None
         if self._client is None:
             self._client = GLMClient(self._config)
-        messages = [
-            {"role": "system", "content": DESCRIBE_PROMPT},
-            {"role": "user", "content": content_with("The assistant opened this file with read_file.", [image])},
-        ]
         try:
-            reply = next((item for item in self._client.stream(messages, None) if isinstance(item, ModelReply)), None)
+            reply = describe(self._client, "The assistant opened this file with read_file.", [image])
         except GLMError as exc:
             raise ToolError(f"{path.name} is an image, and {self._config.model} could not describe it: {exc}") from None
-        text = reply.content.strip() if reply is not None else ""
+        text = reply.content.strip()
         return f"{image.label()}, described by {self._config.model} (the image itself cannot go in a tool result):\n{text}"
