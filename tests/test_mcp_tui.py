@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_harness import Term
+from tui_harness import Term, sessions
 
 CALC = Path(__file__).resolve().parent / "mcp_servers" / "calc.py"
 SLOW = 60.0  # a busy machine takes seconds to start a server written in Python
@@ -19,7 +19,6 @@ SLOW = 60.0  # a busy machine takes seconds to start a server written in Python
 
 @pytest.fixture
 def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, object, Path]]]:
-    terms: list[Term] = []
     project = tmp_path / "project"
     project.mkdir()
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
@@ -29,16 +28,8 @@ def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, obje
         f"startup_timeout_s = {SLOW}\n"
     )
 
-    def start(turns: list) -> tuple[Term, object, Path]:
-        fake = fake_glm(turns)
-        term = Term([], project, fake.base_url)
-        terms.append(term)
-        term.wait(lambda _: "(shift-tab)" in term.bottom())
-        return term, fake, project
-
-    yield start
-    for term in terms:
-        term.close()
+    with sessions(fake_glm, project) as start:
+        yield start
 
 
 def _prompt_back(term: Term) -> None:

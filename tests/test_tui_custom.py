@@ -11,25 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tui_harness import Term
+from tui_harness import Term, sessions
 
 
 @pytest.fixture
 def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, object, Path]]]:
-    terms: list[Term] = []
     project = tmp_path / "project"
     (project / ".git").mkdir(parents=True)
 
-    def start(turns: list) -> tuple[Term, object, Path]:
-        fake = fake_glm(turns)
-        term = Term([], project, fake.base_url)
-        terms.append(term)
-        term.wait(lambda _: "(shift-tab)" in term.bottom())
-        return term, fake, project
-
-    yield start
-    for term in terms:
-        term.close()
+    with sessions(fake_glm, project) as start:
+        yield start
 
 
 def _write(path: Path, text: str) -> None:

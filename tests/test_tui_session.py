@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_harness import Term
+from tui_harness import Term, sessions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,21 +27,11 @@ USAGE = {"prompt_tokens": 12_000, "completion_tokens": 150, "cached_tokens": 9_0
 
 @pytest.fixture
 def session(fake_glm, tmp_path: Path) -> Iterator[Callable[..., tuple[Term, object, Path]]]:
-    terms: list[Term] = []
     project = tmp_path / "project"
     project.mkdir()
 
-    def start(turns: list, args: list[str] | None = None, *, wait: bool = True) -> tuple[Term, object, Path]:
-        fake = fake_glm(turns)
-        term = Term(args or [], project, fake.base_url)
-        terms.append(term)
-        if wait:
-            term.wait(lambda _: "(shift-tab)" in term.bottom())
-        return term, fake, project
-
-    yield start
-    for term in terms:
-        term.close()
+    with sessions(fake_glm, project) as start:
+        yield start
 
 
 def _edit(old: str, new: str) -> dict:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pyte
@@ -89,3 +91,25 @@ class Term:
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)
+
+
+@contextmanager
+def sessions(fake_glm: Callable[..., Any], project: Path) -> Iterator[Callable[..., tuple[Term, Any, Path]]]:
+    """`start(turns, args)`: a fake GLM server playing `turns` and a `glmcode` session in
+    `project` against it, waited for until its prompt shows (unless `wait=False`); every
+    session started is closed at the end."""
+    terms: list[Term] = []
+
+    def start(turns: list, args: list[str] | None = None, *, wait: bool = True) -> tuple[Term, Any, Path]:
+        fake = fake_glm(turns)
+        term = Term(args or [], project, fake.base_url)
+        terms.append(term)
+        if wait:
+            term.wait(lambda _: "(shift-tab)" in term.bottom())
+        return term, fake, project
+
+    try:
+        yield start
+    finally:
+        for term in terms:
+            term.close()
