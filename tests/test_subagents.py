@@ -11,6 +11,7 @@ from glmcode.agent.setup import Workspace, open_workspace
 from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest
 from glmcode.config.layers import load_settings
 from glmcode.events import Event, MessageAdded, SubagentEvent, ToolCallFinished, ToolCallStarted, Usage
+from tests.sandbox_support import disk_dir, needs_bwrap  # noqa: F401  (disk_dir is a fixture)
 
 KEY = "test-key-5e1b7c2a9d3f4068"
 EXPLORER = "You are an exploration sub-agent"
@@ -239,3 +240,28 @@ def test_sub_agents_follow_the_model_the_session_switched_to(fake_glm, tmp_path:
     events = collect(ws, "go")
     assert events[-1].result == "reports: ok"
     assert [r.body["model"] for r in fake.requests] == ["glm-4.5-air"] * 3
+
+
+@needs_bwrap
+def test_a_sub_agents_commands_run_in_the_parents_sandbox(fake_glm, tmp_path: Path, disk_dir: Path) -> None:
+    # auto-edit runs sandboxed commands unasked: a sub-agent's must be sandboxed as well.
+    cwd = tmp_path / "ws"
+    cwd.mkdir()
+    agents = tmp_path / "home" / ".config" / "glmcode" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "runner.md").write_text("---\ndescription: Runs commands.\ntools: run_shell\n---\nRun what you are told.\n")
+    outside = disk_dir / "escaped.txt"
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        if not body["messages"][0]["content"].startswith("Run what you are told"):
+            return parent_turns(task("t1", "write a file", agent="runner"))(body)
+        if not any(m["role"] == "tool" for m in body["messages"]):
+            return {"tool_calls": [{"name": "run_shell", "arguments": {"command": f"echo x > {outside}; echo x > inside.txt"}}]}
+        return {"content": "tool said: " + body["messages"][-1]["content"]}
+
+    fake = fake_glm([model] * 4)
+    events = collect(workspace(fake, cwd, mode="auto-edit"), "go")
+    assert not outside.exists()
+    assert (cwd / "inside.txt").read_text() == "x\n"
+    report = next(e for e in events if isinstance(e, ToolCallFinished) and e.name == "task")
+    assert "Read-only file system" in report.output

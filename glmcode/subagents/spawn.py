@@ -73,7 +73,8 @@ class Spawner:
         runner = ToolRunner(
             registry,
             parent.policy,
-            ToolContext(workspace=ctx.workspace, extra_dirs=ctx.extra_dirs, cancel=relay.cancel),
+            # The parent's world (sandbox, limits, web, editor), with the relay's own cancel.
+            replace(ctx, cancel=relay.cancel),
             None if parent.approver is None else _Asking(parent.approver, relay, agent.name),
             headless_hint=parent.headless_hint,
             secret=parent.secret,
