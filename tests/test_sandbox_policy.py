@@ -13,7 +13,8 @@ from glmcode.config.errors import ConfigError
 from glmcode.config.layers import load_settings
 from glmcode.config.trust import trust_project
 from glmcode.sandbox.bwrap import bwrap_argv
-from glmcode.sandbox.choose import choose_sandbox, limits_from
+from glmcode.sandbox.choose import choose_sandbox
+from glmcode.sandbox.limits import limits_from
 from glmcode.sandbox.detect import detect
 from glmcode.sandbox.limits import MB, Limits, with_nproc
 from glmcode.tools.base import ToolContext

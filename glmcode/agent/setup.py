@@ -27,6 +27,7 @@ from glmcode.tools.registry import Registry
 
 if TYPE_CHECKING:
     from glmcode.agent.sessions_store import Replay
+    from glmcode.sandbox.deferred import DeferredSandbox
     from glmcode.subagents.catalog import AgentCatalog
 
 
@@ -41,8 +42,14 @@ class Workspace:
     notices: list[Notice] = field(default_factory=list)  # for the user, before the first prompt
     hooks: HookConfig = field(default_factory=HookConfig)
     subagents: AgentCatalog | None = None  # the agents `task` can start
-    sandbox: str = "off"  # the commands' sandbox as the user reads it, or "off"/"unavailable"
+    sandboxing: DeferredSandbox | None = None  # the commands' sandbox, decided on first need
     mcp: Any = None  # the MCP servers (glmcode.mcp.hub.McpHub), when any is configured
+
+    @property
+    def sandbox(self) -> str:
+        """The commands' sandbox as the user reads it, or "off"/"unavailable"; waits for the
+        decision."""
+        return "off" if self.sandboxing is None else self.sandboxing.choice().state
 
     def close(self) -> None:
         """Closes the session file and ends every MCP server."""
@@ -78,7 +85,8 @@ def open_workspace(
     from glmcode.paths import config_dir
     from glmcode.images.viewer import ImageViewer
     from glmcode.permissions.policy import Policy
-    from glmcode.sandbox.choose import choose_sandbox, limits_from
+    from glmcode.sandbox.deferred import DeferredSandbox
+    from glmcode.sandbox.limits import limits_from
     from glmcode.sandbox.secrets import secret_paths
     from glmcode.web.access import web_access
 
@@ -112,24 +120,24 @@ def open_workspace(
     # different things, so they overlap.
     client_build = _Background(lambda: GLMClient(config, known_tools=frozenset(registry.names)))
     extra_dirs = tuple(_resolve_dir(d, cwd) for d in settings.add_dirs)
-    # Probing bubblewrap runs it once; that too overlaps with the rest.
-    probe = _Background(lambda: choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env))
+    sandboxing = DeferredSandbox(lambda: _choose_sandbox(settings, cwd, extra_dirs, env))
+    if approver is not None:
+        sandboxing.begin()  # someone is there: the start shows the sandbox, so it is decided now
     system_prompt = build_system_prompt(
         cwd, user_config_dir=config_dir(env), model=settings.model, today=time.strftime("%Y-%m-%d")
     )
-    choice = probe.result()
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd,
-                    read_roots=extra_dirs, secrets=secret_paths(env), shell_sandboxed=choice.sandbox is not None)
+                    read_roots=extra_dirs, secrets=secret_paths(env))
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=extra_dirs,
-        sandbox=choice.sandbox,
         limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
         web=web_access(settings, policy) if settings.web else None,
         see_image=ImageViewer(config, settings.vision_model) if settings.vision_model else None,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     runner.relay_limit = settings.max_subagents
+    runner.sandboxing = sandboxing
     client = client_build.result()
     messages = None if resume is None else _resumed_messages(resume, system_prompt)
     session = _session_writer(settings, cwd, env, system_prompt, resume)
@@ -149,12 +157,10 @@ def open_workspace(
     if spawner is not None:
         spawner.bind(runner, system_prompt, _client_for(agent, frozenset(registry.names)))
     started = SessionStarted(session.session_id, settings.model, str(cwd), settings.permission_mode)
-    ws = Workspace(agent, session, settings, cwd, started, env, sandbox=choice.state, mcp=mcp)
+    ws = Workspace(agent, session, settings, cwd, started, env, sandboxing=sandboxing, mcp=mcp)
     _start(ws, resume)
-    if choice.notice is not None:
-        notice = Notice(choice.notice, "warning")
-        ws.session.write(notice)
-        ws.notices.append(notice)
+    if approver is not None:
+        ws.notices += _settled_sandbox(ws)
     attach_hooks(ws, load_hooks(settings.project_root, env) if hooks is None else hooks, resumed=resume is not None)
     if spawner is not None:
         ws.subagents = spawner.catalog
@@ -162,6 +168,20 @@ def open_workspace(
     if approver is not None if checkpoints is None else checkpoints:
         attach_checkpoints(ws)
     return ws
+
+
+def _choose_sandbox(settings: Settings, cwd: Path, extra_dirs: tuple[Path, ...], env: Mapping[str, str]) -> Any:
+    from glmcode.sandbox.choose import choose_sandbox
+
+    return choose_sandbox(settings.sandbox, settings.sandbox_network, cwd, extra_dirs, env)
+
+
+def _settled_sandbox(ws: Workspace) -> list[Notice]:
+    """The sandbox decided and put in force now, as the runner does before a first command."""
+    notices = [e for e in ws.agent.runner.settle_sandbox() if isinstance(e, Notice)]
+    for notice in notices:
+        ws.session.write(notice)
+    return notices
 
 
 def _client_for(agent: Agent, known_tools: frozenset[str]) -> Callable[[str | None], tuple[str, Any]]:

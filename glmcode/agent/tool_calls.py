@@ -21,6 +21,7 @@ from glmcode.tools.registry import Registry
 
 if TYPE_CHECKING:
     from glmcode.hooks.engine import Hooks
+    from glmcode.sandbox.deferred import DeferredSandbox
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,14 @@ class ToolRunner:
         self.hooks: Hooks | None = None  # the user's hooks around each call, when there are any
         self.spent_usd = 0.0
         self.relay_limit = 3  # relayed calls (sub-agents) running at once
+        # The session's sandbox while it is not yet decided: before the first command is
+        # judged, it is put into the context and the policy.
+        self.sandboxing: DeferredSandbox | None = None
 
     def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
         prepared = [prepare(c, self.registry) for c in calls]
+        if self.sandboxing is not None and any(p.tool is not None and p.tool.kind == "shell" for p in prepared):
+            yield from self.settle_sandbox()
         i = 0
         while i < len(prepared):
             batch = [prepared[i]]
@@ -152,6 +158,17 @@ class ToolRunner:
             else:
                 yield from self._run_one(batch[0], results)
             i += len(batch)
+
+    def settle_sandbox(self) -> Iterator[Event]:
+        """Puts the decided sandbox into the context and the policy; yields the notice the
+        user gets once, when there is none."""
+        assert self.sandboxing is not None
+        choice = self.sandboxing.choice()
+        self.ctx.sandbox = choice.sandbox
+        self.policy.shell_sandboxed = choice.sandbox is not None
+        notice = self.sandboxing.take_notice()
+        if notice is not None:
+            yield Notice(notice, "warning")
 
     def _parallel_safe(self, p: Prepared) -> bool:
         if p.error or p.tool is None or p.tool.kind != "read":

@@ -23,7 +23,8 @@ class Policy:
     """Decides each call. `workspace`, when given, lets path rules written relative to the
     project (`src/**`) match absolute paths inside it, and makes reads outside it and
     `read_roots` ask; `secrets` are refused to the read tools unless a rule names them.
-    `shell_sandboxed`: commands run in the sandbox, so auto-edit runs them unasked."""
+    `shell_sandboxed`: commands run in the sandbox, so auto-edit runs them unasked; set again
+    once the session's sandbox is decided (sandbox/deferred.py)."""
 
     def __init__(
         self,
@@ -43,7 +44,7 @@ class Policy:
         self._workspace = workspace.resolve() if workspace is not None else None
         self._read_roots = tuple(p.resolve() for p in (*([workspace] if workspace else []), *read_roots))
         self._secrets = tuple(secrets)
-        self._shell_sandboxed = shell_sandboxed
+        self.shell_sandboxed = shell_sandboxed
 
     @property
     def mode(self) -> str:
@@ -125,7 +126,7 @@ class Policy:
         if mode == "read-only":
             return Verdict("deny", f"{tool_name} is refused in read-only mode: only commands "
                            "that just read (ls, cat, grep, git status, ...) may run")
-        if mode == "auto-edit" and self._shell_sandboxed:
+        if mode == "auto-edit" and self.shell_sandboxed:
             return Verdict("allow", f"{tool_name} runs inside the sandbox; allowed in auto-edit mode")
         return Verdict("ask", f"{tool_name} needs approval in {mode} mode")
 

@@ -8,6 +8,8 @@ Each module is imported by name where it is used:
 - `bwrap`: the bubblewrap arguments for a policy (Linux).
 - `seatbelt`: the `sandbox-exec` profile for a policy (macOS).
 - `detect`: whether this machine can sandbox at all, and why not.
+- `choose`: the session's sandbox from the settings and what `detect` found.
+- `deferred`: that choice made once, when the first command needs it.
 - `limits`: bounds on a command's output, run time and number of processes.
 - `cgroup`: a pids cgroup, which bounds processes where a resource limit cannot (root).
 - `launch`: the argument list a command actually starts with, and what to tidy after it.

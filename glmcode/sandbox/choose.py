@@ -11,7 +11,6 @@ from pathlib import Path
 
 from glmcode.sandbox.detect import Availability, detect
 from glmcode.sandbox.launch import Sandbox
-from glmcode.sandbox.limits import MB, Limits
 from glmcode.sandbox.policy import build_policy
 
 
@@ -42,10 +41,3 @@ def choose_sandbox(
     setuid = found.tool == "bwrap" and bool(os.stat(found.path).st_mode & stat.S_ISUID)
     sandbox = Sandbox(policy, found.tool, found.path, own_user_namespace=not setuid)
     return Choice(sandbox, mode + ("+network" if network else ""))
-
-
-def limits_from(timeout: float, max_output_mb: int, max_processes: int) -> Limits:
-    """The model may ask for a longer timeout than the default, up to ten minutes or the
-    default itself when that is longer."""
-    return Limits(timeout=timeout, max_timeout=max(600.0, timeout),
-                  max_output=max_output_mb * MB, max_processes=max_processes)

@@ -21,6 +21,13 @@ class Limits:
     max_processes: int = 512  # at once, in the sandbox (or above what the user already runs)
 
 
+def limits_from(timeout: float, max_output_mb: int, max_processes: int) -> Limits:
+    """The model may ask for a longer timeout than the default, up to ten minutes or the
+    default itself when that is longer."""
+    return Limits(timeout=timeout, max_timeout=max(600.0, timeout),
+                  max_output=max_output_mb * MB, max_processes=max_processes)
+
+
 def nproc_argv(limit: int) -> list[str]:
     """A prefix that sets RLIMIT_NPROC, soft and hard, before `exec`ing the command; the
     command cannot raise a hard limit again."""

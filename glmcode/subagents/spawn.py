@@ -80,6 +80,7 @@ class Spawner:
             secret=parent.secret,
         )
         runner.relay_limit = parent.relay_limit
+        runner.sandboxing = parent.sandboxing
         sub = Agent(
             client,
             runner,
