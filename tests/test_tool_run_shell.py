@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from glmcode.tools.base import ToolContext, ToolError, ToolResult
-from glmcode.tools.run_shell import TOOL, Capture
+from glmcode.tools.run_shell import TOOL
+from glmcode.tools.shell_process import Capture
 from glmcode.tools.truncate import head_tail
 
 

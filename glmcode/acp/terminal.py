@@ -14,7 +14,7 @@ from typing import Any
 from acp import RequestError, schema
 
 from glmcode.acp.bridge import Cancelled
-from glmcode.tools import run_shell
+from glmcode.tools import run_shell, shell_process
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.truncate import head_tail
 
@@ -43,7 +43,7 @@ def run_in_terminal(args: dict[str, Any], ctx: ToolContext, session: Any) -> Too
         raise ToolError("run_shell: timeout must be more than 0 seconds")
     timeout = min(timeout, ctx.limits.max_timeout)
     conn, sid, bridge = session.conn, session.id, session.bridge
-    env = [schema.EnvVariable(name=k, value=v) for k, v in run_shell.PAGER_OFF.items()]
+    env = [schema.EnvVariable(name=k, value=v) for k, v in shell_process.PAGER_OFF.items()]
     try:
         created = bridge.call(lambda: conn.create_terminal(
             session_id=sid, command=SHELL[0], args=[SHELL[1], command], cwd=str(ctx.workspace),
