@@ -483,3 +483,24 @@ def test_corrupt_trust_file_is_an_error(project: Path, env: dict[str, str]) -> N
 def test_settings_need_project_root_only() -> None:
     settings = Settings(project_root=Path("/x"))
     assert settings.model == "glm-4.6" and settings.sources == {}
+
+
+def test_a_start_reads_and_parses_each_config_file_once(project: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The settings layers, the MCP servers and the hooks all look in the same two files.
+    from glmcode.config import files
+    from glmcode.ui.startup import start
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ZAI_API_KEY", KEY)
+    user = user_file({"HOME": str(home)}, 'model = "glm-4.6"\n[mcp_servers.calc]\ncommand = "true"\n'
+                     '[[hooks.pre_tool_use]]\ncommand = "true"\n')
+    reads: list[Path] = []
+    parses: list[Path] = []
+    real_read, real_parse = files.read_text, files._parse_toml
+    monkeypatch.setattr(files, "read_text", lambda p: reads.append(p) or real_read(p))
+    monkeypatch.setattr(files, "_parse_toml", lambda p, t: parses.append(p) or real_parse(p, t))
+    run = start({}, str(project))
+    assert [s.name for s in run.settings.mcp_servers] == ["calc"]
+    assert run.hooks is not None and [h.command for h in run.hooks.hooks] == ["true"]
+    assert reads.count(user) == 1 and parses.count(user) == 1
+    assert reads.count(project_config_file(project)) == 1

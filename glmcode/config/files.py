@@ -31,6 +31,29 @@ _TABLE_KEYS: Mapping[str, Mapping[str, str]] = MappingProxyType({
 })
 
 
+class ConfigFiles:
+    """The config files of one start, each read and parsed at most once, however many parts
+    of glmcode look in it (the settings layers, the MCP servers, the hooks)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[Path, str | None] = {}
+        self._tomls: dict[Path, dict[str, Any]] = {}
+
+    def text(self, path: Path) -> str | None:
+        if path not in self._texts:
+            self._texts[path] = read_text(path)
+        return self._texts[path]
+
+    def toml(self, path: Path) -> dict[str, Any] | None:
+        """The file's TOML, None when there is no file."""
+        text = self.text(path)
+        if text is None:
+            return None
+        if path not in self._tomls:
+            self._tomls[path] = _parse_toml(path, text)
+        return self._tomls[path]
+
+
 def read_text(path: Path) -> str | None:
     """The file's text, None when there is no file; unreadable files are errors."""
     try:
@@ -125,21 +148,15 @@ def _suggest(key: str, table: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
 
 
-def read_toml_with_text(path: Path) -> tuple[str, dict[str, Any]] | None:
-    """The file's text and its TOML (for line numbers in messages); None when there is no file."""
-    text = read_text(path)
-    return None if text is None else (text, _parse_toml(path, text))
-
-
 def read_file_layer(
-    path: Path, *, user_file: Path | None = None
+    path: Path, *, user_file: Path | None = None, files: ConfigFiles | None = None
 ) -> dict[str, tuple[Any, int | None]]:
     """Validated settings of one TOML file: field name -> (value, line). `user_file` is given
     for a project file, which may not hold the API key and says where it belongs instead."""
-    text = read_text(path)
-    if text is None:
+    files = files or ConfigFiles()
+    text, data = files.text(path), files.toml(path)
+    if text is None or data is None:
         return {}
-    data = _parse_toml(path, text)
     out: dict[str, tuple[Any, int | None]] = {}
     items: list[tuple[str, str, Any]] = []
     for key, value in data.items():

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
-from glmcode.config.files import read_file_layer
+from glmcode.config.files import ConfigFiles, read_file_layer
 from glmcode.config.settings import DEFAULTS, LISTS, Settings
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
@@ -82,15 +82,15 @@ def _where(path: Path, line: int | None) -> str:
     return f"{tilde(path)}:{line}" if line else tilde(path)
 
 
-def _apply_user_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str]) -> None:
-    for name, (value, line) in read_file_layer(path).items():
+def _apply_user_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str], files: ConfigFiles) -> None:
+    for name, (value, line) in read_file_layer(path, files=files).items():
         if name == "add_dirs":
             value = _absolute_dirs(value, root, env)
         builder.set(name, value, _where(path, line), 1)
 
 
-def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str]) -> None:
-    layer = read_file_layer(path, user_file=user_config_file(env))
+def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[str, str], files: ConfigFiles) -> None:
+    layer = read_file_layer(path, user_file=user_config_file(env), files=files)
     trusted: bool | None = None
 
     def trusted_now() -> bool:
@@ -171,40 +171,42 @@ def _apply_flags(
 
 
 def _mcp_servers(
-    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Sequence[str]
+    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Sequence[str], files: ConfigFiles
 ) -> tuple[tuple[Any, ...], tuple[str, ...]]:
     """The MCP servers to run here (config/mcp_sources.py). Where no file could name one, the
     definitions are not loaded at all: most runs have none, and every run pays for the loading."""
-    from glmcode.config.files import read_text
     from glmcode.paths import project_mcp_json
 
     named = any(
-        "mcp_servers" in (read_text(path) or "") for path in (user_config_file(env), project_config_file(root))
+        "mcp_servers" in (files.text(path) or "") for path in (user_config_file(env), project_config_file(root))
     )
     if not (flag_files or named or project_mcp_json(root).exists()):
         return (), ()
     from glmcode.config.mcp_sources import load_mcp_servers
 
-    return load_mcp_servers(root, env, cwd, flag_files)
+    return load_mcp_servers(root, env, cwd, flag_files, files)
 
 
 def load_settings(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    files: ConfigFiles | None = None,
 ) -> Settings:
-    """Settings for work in `cwd`. Raises ConfigError for anything it cannot use."""
+    """Settings for work in `cwd`. Raises ConfigError for anything it cannot use. `files`:
+    the config files as read so far, when the caller reads them for more than the settings."""
     env = os.environ if env is None else env
+    files = files or ConfigFiles()
     cwd = Path(cwd).expanduser().resolve()
     root = find_project_root(cwd)
     flags = dict(flags or {})
     mcp_files = flags.pop("mcp_config", None) or ()  # files of servers for this run, not a setting
     builder = _Builder()
-    _apply_user_file(builder, user_config_file(env), root, env)
-    _apply_project_file(builder, project_config_file(root), root, env)
+    _apply_user_file(builder, user_config_file(env), root, env, files)
+    _apply_project_file(builder, project_config_file(root), root, env, files)
     _apply_env(builder, env)
     _apply_flags(builder, flags, cwd, env)
-    servers, mcp_warnings = _mcp_servers(root, env, cwd, mcp_files)
+    servers, mcp_warnings = _mcp_servers(root, env, cwd, mcp_files, files)
 
     values, sources = builder.values, builder.sources
     provider = values["provider"]

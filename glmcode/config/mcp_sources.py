@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from glmcode.config.errors import ConfigError, tilde
-from glmcode.config.files import read_text, read_toml
+from glmcode.config.files import ConfigFiles
 from glmcode.config.mcp_servers import ServerSpec, parse_server
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import Invalid
@@ -19,8 +19,8 @@ from glmcode.paths import project_config_file, project_mcp_json, user_config_fil
 
 
 
-def servers_in_toml(path: Path, scope: str) -> list[ServerSpec]:
-    data = read_toml(path)
+def servers_in_toml(path: Path, scope: str, files: ConfigFiles | None = None) -> list[ServerSpec]:
+    data = (files or ConfigFiles()).toml(path)
     if not data or "mcp_servers" not in data:
         return []
     table = data["mcp_servers"]
@@ -35,9 +35,9 @@ def servers_in_toml(path: Path, scope: str) -> list[ServerSpec]:
     return out
 
 
-def servers_in_json(path: Path, scope: str, *, required: bool = False) -> list[ServerSpec]:
+def servers_in_json(path: Path, scope: str, *, required: bool = False, files: ConfigFiles | None = None) -> list[ServerSpec]:
     """Servers of a `.mcp.json`-style file: `{"mcpServers": {NAME: {...}}}`."""
-    text = read_text(path)
+    text = (files or ConfigFiles()).text(path)
     if text is None:
         if required:
             raise ConfigError("does not exist", path=path)
@@ -58,25 +58,27 @@ def servers_in_json(path: Path, scope: str, *, required: bool = False) -> list[S
     return out
 
 
-def _flag_file(text: str, cwd: Path) -> list[ServerSpec]:
+def _flag_file(text: str, cwd: Path, files: ConfigFiles) -> list[ServerSpec]:
     path = Path(text).expanduser()
     path = path if path.is_absolute() else cwd / path
     if path.suffix == ".toml":
-        if read_text(path) is None:
+        if files.text(path) is None:
             raise ConfigError("does not exist", path=path)
-        return servers_in_toml(path, "flag")
-    return servers_in_json(path, "flag", required=True)
+        return servers_in_toml(path, "flag", files)
+    return servers_in_json(path, "flag", required=True, files=files)
 
 
 def load_mcp_servers(
-    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Iterable[str] = ()
+    root: Path, env: Mapping[str, str], cwd: Path, flag_files: Iterable[str] = (),
+    files: ConfigFiles | None = None,
 ) -> tuple[tuple[ServerSpec, ...], tuple[str, ...]]:
     """The servers to run here, by name, and a warning for each project server left out."""
+    files = files or ConfigFiles()
     chosen: dict[str, ServerSpec] = {}
-    for spec in servers_in_toml(user_config_file(env), "user"):
+    for spec in servers_in_toml(user_config_file(env), "user", files):
         chosen[spec.name] = spec
-    project = [*servers_in_json(project_mcp_json(root), "project"),
-               *servers_in_toml(project_config_file(root), "project")]
+    project = [*servers_in_json(project_mcp_json(root), "project", files=files),
+               *servers_in_toml(project_config_file(root), "project", files)]
     warnings: list[str] = []
     if project:
         if is_trusted(root, env):
@@ -88,7 +90,7 @@ def load_mcp_servers(
                     "it is not started until you run `glmcode trust`"
                 )
     for text in flag_files:
-        chosen.update((s.name, s) for s in _flag_file(text, cwd))
+        chosen.update((s.name, s) for s in _flag_file(text, cwd, files))
     return tuple(chosen.values()), tuple(warnings)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
-from glmcode.config.files import read_toml_with_text
+from glmcode.config.files import ConfigFiles
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import show
 from glmcode.paths import project_config_file, user_config_file
@@ -46,10 +46,14 @@ class HookConfig:
         return tuple(h for h in self.hooks if h.event == event and h.matches(tool))
 
 
-def load_hooks(project_root: Path, env: Mapping[str, str] | None = None) -> HookConfig:
-    """Raises ConfigError, naming the file and line, for a hook glmcode cannot use."""
-    user = _read(user_config_file(env), "user")
-    project = _read(project_config_file(project_root), "project", project_root)
+def load_hooks(
+    project_root: Path, env: Mapping[str, str] | None = None, files: ConfigFiles | None = None
+) -> HookConfig:
+    """Raises ConfigError, naming the file and line, for a hook glmcode cannot use. `files`:
+    the config files as the settings read them."""
+    files = files or ConfigFiles()
+    user = _read(user_config_file(env), "user", files)
+    project = _read(project_config_file(project_root), "project", files, project_root)
     ignored: tuple[str, ...] = ()
     if project and not is_trusted(project_root, env):
         ignored = tuple(
@@ -60,12 +64,11 @@ def load_hooks(project_root: Path, env: Mapping[str, str] | None = None) -> Hook
     return HookConfig(tuple(user + project), ignored)
 
 
-def _read(path: Path, scope: str, root: Path | None = None) -> list[HookSpec]:
+def _read(path: Path, scope: str, files: ConfigFiles, root: Path | None = None) -> list[HookSpec]:
     """`root`: the project, whose file is named relative to it."""
-    found = read_toml_with_text(path)
-    if found is None:
+    text, data = files.text(path), files.toml(path)
+    if text is None or data is None:
         return []
-    text, data = found
     table = data.get("hooks")
     if table is None:
         return []

@@ -44,17 +44,19 @@ def start(
     """`default_mode`: the permission mode when neither a flag nor a config file chose one
     (exec works in auto-edit, where nobody can answer a question)."""
     from glmcode.config.errors import ConfigError
+    from glmcode.config.files import ConfigFiles
     from glmcode.config.layers import load_settings
     from glmcode.config.settings import require_api_key
     from glmcode.hooks.config import load_hooks
 
     cwd = working_folder(cd)
     try:
-        settings = load_settings(cwd, os.environ, flags)
+        files = ConfigFiles()  # read once for the settings and the hooks
+        settings = load_settings(cwd, os.environ, flags, files)
         if default_mode and settings.sources.get("permission_mode") == "default":
             settings = replace(settings, permission_mode=default_mode)
         require_api_key(settings)
-        hooks = load_hooks(settings.project_root, os.environ)
+        hooks = load_hooks(settings.project_root, os.environ, files)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     earlier = None
