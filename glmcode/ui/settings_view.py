@@ -5,18 +5,23 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glmcode.config.files import ConfigFiles
 
 
 def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
     from glmcode.config.display import describe
     from glmcode.config.errors import ConfigError
+    from glmcode.config.files import ConfigFiles
     from glmcode.config.layers import load_settings
     from glmcode.paths import project_config_file, user_config_file
 
     cwd = Path(cd).expanduser().resolve() if cd else Path.cwd()
+    files = ConfigFiles()
     try:
-        settings = load_settings(cwd, os.environ, flags)
+        settings = load_settings(cwd, os.environ, flags, files)
     except ConfigError as exc:
         sys.stderr.write(f"glmcode: {exc}\n")
         return 2
@@ -31,15 +36,15 @@ def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
     out.write(f"project config: {project_config_file(settings.project_root)}\n")
     for warning in getattr(settings, "warnings", ()):
         out.write(f"note: {warning}\n")
-    return _show_hooks(settings.project_root)
+    return _show_hooks(settings.project_root, files)
 
 
-def _show_hooks(project_root: Path) -> int:
+def _show_hooks(project_root: Path, files: ConfigFiles) -> int:
     from glmcode.config.errors import ConfigError
     from glmcode.hooks.config import load_hooks
 
     try:
-        hooks = load_hooks(project_root, os.environ)
+        hooks = load_hooks(project_root, os.environ, files)
     except ConfigError as exc:
         sys.stderr.write(f"glmcode: {exc}\n")
         return 2
