@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glmcode.config.errors import MissingKeyError, tilde
-from glmcode.config.mcp_servers import ServerSpec
 from glmcode.llm.catalog import PROVIDERS
 from glmcode.paths import user_config_file
+
+if TYPE_CHECKING:
+    from glmcode.config.mcp_servers import ServerSpec  # loaded only where a file names a server
 
 DEFAULT_PROVIDER = "zai"
 DEFAULT_MODEL = "glm-4.6"
