@@ -13,7 +13,7 @@ from glmcode.testing import search, search_error, search_result
 from glmcode.tools.base import ToolContext, ToolResult
 from glmcode.tools.web_search import TOOL
 from glmcode.web.access import WebAccess
-from glmcode.web.search import SearchEndpoint, search_endpoint
+from glmcode.web.search import SearchEndpoint, rest_searcher, search_endpoint
 
 HITS = [
     search_result("asyncio — Python 3.13 docs", "https://docs.python.org/3/library/asyncio.html",
@@ -28,7 +28,7 @@ def _web(fake, provider: str = "zai") -> WebAccess:
         host_verdict=lambda url: "allow",
         names_host=lambda host: False,
         page_model=ClientConfig(api_key="test-key", base_url=fake.base_url),
-        search=search_endpoint(provider, fake.base_url),
+        search=rest_searcher(provider, fake.base_url, "test-key"),
     )
 
 
@@ -121,7 +121,7 @@ def test_the_region_follows_the_provider() -> None:
 def test_providers_without_the_search_api_get_a_clear_message(tmp_path) -> None:
     web = WebAccess(host_verdict=lambda url: "allow", names_host=lambda host: False,
                     page_model=ClientConfig(api_key="k", base_url="https://openrouter.ai/api/v1"),
-                    search=search_endpoint("openrouter", "https://openrouter.ai/api/v1"))
+                    search=rest_searcher("openrouter", "https://openrouter.ai/api/v1", "k"))
     result = _search(web, tmp_path, query="x")
     assert result.is_error
     assert "web_search is not available with provider openrouter" in result.output

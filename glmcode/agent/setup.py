@@ -128,11 +128,18 @@ def open_workspace(
     )
     policy = Policy(settings.permission_mode, settings.allow, settings.deny, workspace=cwd,
                     read_roots=extra_dirs, secrets=secret_paths(env))
+    web = web_access(settings, policy, None if mcp is None else mcp.manager) if settings.web else None
+    if web is not None and web.search_server is not None:
+        from glmcode.web.search_mcp import PRIME_TOOL
+
+        # Two search tools would leave the model to choose between them; web_search is the one
+        # that runs unasked in every mode and is counted in /cost.
+        mcp.withhold(web.search_server, PRIME_TOOL, "web_search searches through it")
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=extra_dirs,
         limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
-        web=web_access(settings, policy) if settings.web else None,
+        web=web,
         see_image=ImageViewer(config, settings.vision_model) if settings.vision_model else None,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)

@@ -201,6 +201,14 @@ class Connection:
         except MCPError as exc:
             if self.session is None or exc.message == "Connection closed":
                 raise CallFailed(await self._gone_message()) from None
+            if exc.code == types.CONNECTION_CLOSED:
+                # Over HTTP a server that dies mid-call ends only that call's stream; the
+                # connection is found gone by the next request.
+                name = self.state.name
+                raise CallFailed(
+                    f"the MCP server {name} stopped answering during the call ({exc.message}); it "
+                    f"may have gone away.\nThe user can bring it back with /mcp restart {name}."
+                ) from None
             raise CallFailed(f"{self.state.name} refused the call: {exc.message}") from None
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             raise CallFailed(await self._gone_message()) from None

@@ -27,10 +27,16 @@ class McpHub:
         self.manager = McpManager(specs, env, api_key, workspace)
         self.registry = registry
         self.left_out: dict[str, tuple[str, ...]] = {}
+        self.withheld: dict[str, dict[str, str]] = {}  # server -> {tool: why it is not offered}
         self._seen: dict[str, tuple[str, int]] = {}  # server -> (status, version) last synced
 
     def start(self) -> None:
         self.manager.start()
+
+    def withhold(self, server: str, tool: str, why: str) -> None:
+        """Keeps one of a server's tools from the model, from the next sync on: glmcode serves
+        what it does through a tool of its own."""
+        self.withheld.setdefault(server, {})[tool] = why
 
     @property
     def states(self) -> list[ServerState]:
@@ -62,7 +68,7 @@ class McpHub:
             self._seen[state.name] = (state.status, state.version)
             if state.status != "ready":
                 continue
-            offered = offer(state, self.manager.call_tool)
+            offered = offer(state, self.manager.call_tool, self.withheld.get(state.name))
             self.left_out[state.name] = offered.left_out
             tools.extend(offered.tools)
         return self.registry.set_group(PREFIX, tools)

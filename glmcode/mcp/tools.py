@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +56,15 @@ def hints(remote: RemoteTool) -> str:
     return ", ".join(([str(title)] if title else []) + words)
 
 
-def offer(state: ServerState, call: Call) -> Offered:
+def offer(state: ServerState, call: Call, withheld: Mapping[str, str] | None = None) -> Offered:
+    """`withheld`: tools of the server not to offer, each with the reason /mcp shows."""
     tools, left_out, seen = [], [], set()
     for remote in state.tools:
         if not state.spec.offers(remote.name):
+            continue
+        why = (withheld or {}).get(remote.name)
+        if why is not None:
+            left_out.append(f"{remote.name}: {why}")
             continue
         name = tool_name(state.name, remote.name)
         if name in seen:

@@ -1,4 +1,5 @@
-"""The web_search tool: the GLM platform's Web Search API, results as title, URL, date and summary."""
+"""The web_search tool: the GLM platform's Web Search API, or the Coding Plan's web search MCP
+server, results as title, URL, date and summary."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ RECENCIES = ("day", "week", "month", "year")
 
 def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     from glmcode.web.errors import WebError
-    from glmcode.web.search import SearchEndpoint
     from glmcode.web.untrusted import fenced
 
     query = " ".join(args["query"].split())
@@ -25,13 +25,14 @@ def run(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     if web is None:
         raise ToolError("web_search: the web tools are off in this run (--no-web or web = false)")
     try:
-        hits = web.search(query, args["count"], args["recency"], domain)
+        searched = web.search(query, args["count"], args["recency"], domain)
     except WebError as exc:
         raise ToolError(f"web_search: {exc}") from None
-    endpoint = web.search_endpoint
-    assert isinstance(endpoint, SearchEndpoint)  # a search was made
-    data = {"query": query, "results": len(hits), "searches": 1, "cost_usd": endpoint.price_usd,
-            "engine": endpoint.engine}
+    hits = searched.hits
+    data: dict[str, Any] = {"query": query, "results": len(hits), "searches": 1,
+                            "cost_usd": searched.price_usd, "engine": searched.engine}
+    if searched.server:
+        data["mcp_server"] = searched.server
     filters = ", ".join(f for f in (f"last {args['recency']}" if args["recency"] else "",
                                      f"on {domain}" if domain else "") if f)
     head = f"Web search for {query!r}" + (f" ({filters})" if filters else "")

@@ -1,6 +1,6 @@
 """What one session's web tools share: the permission checks a fetch makes on its own (the
 hosts of redirects, the hosts named for non-public addresses), the page cache, the model that
-answers questions about pages, the search endpoint, and what searches and answers cost.
+answers questions about pages, the search route, and what searches and answers cost.
 
 Nothing here imports httpx: the fetcher, the page model and the search client are built by
 the first call that needs them.
@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from glmcode.config.settings import Settings
     from glmcode.llm.types import ClientConfig
+    from glmcode.mcp.manager import McpManager
     from glmcode.permissions.policy import Policy
     from glmcode.web.ask import Answer, PageAsker
     from glmcode.web.convert import Page
     from glmcode.web.fetch import Fetcher
-    from glmcode.web.search import SearchEndpoint, SearchHit, WebSearch
+    from glmcode.web.search import Searched, Searcher
 
 # Pages change; a session that runs for hours reads them again.
 CACHE_SECONDS = 15 * 60
+TIMEOUT = 30.0  # for a fetch or a search
 
 
 class WebAccess:
@@ -31,7 +33,8 @@ class WebAccess:
     `names_host(host)`: whether an allow rule names the host (which lets a fetch reach
     loopback and private addresses). `page_model`: the client settings for questions about
     pages, whose provider and base URL also say where searches go; `search`, when given,
-    overrides that: an endpoint, or why searches cannot be made."""
+    overrides that: a searcher, or why searches cannot be made. `search_server`: the MCP
+    server searches may go through, whose own search tool the model is not offered."""
 
     def __init__(
         self,
@@ -39,15 +42,17 @@ class WebAccess:
         host_verdict: Callable[[str], str],
         names_host: Callable[[str], bool],
         page_model: ClientConfig,
-        search: SearchEndpoint | str | None = None,
-        timeout: float = 30.0,
+        search: Searcher | str | None = None,
+        search_server: str | None = None,
+        timeout: float = TIMEOUT,
         max_bytes: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host_verdict = host_verdict
         self.names_host = names_host
         self.page_model = page_model
-        self._search_endpoint = search
+        self._searcher = search
+        self.search_server = search_server
         self.timeout = timeout
         self.max_bytes = max_bytes
         self._clock = clock
@@ -55,15 +60,16 @@ class WebAccess:
         self._cache: dict[str, tuple[float, Page]] = {}
         self._fetcher: Fetcher | None = None
         self._asker: PageAsker | None = None
-        self._searcher: WebSearch | None = None
 
     @property
-    def search_endpoint(self) -> SearchEndpoint | str:
-        if self._search_endpoint is None:
-            from glmcode.web.search import search_endpoint
+    def searcher(self) -> Searcher | str:
+        with self._lock:
+            if self._searcher is None:
+                from glmcode.web.search import rest_searcher
 
-            self._search_endpoint = search_endpoint(self.page_model.provider, self.page_model.base_url)
-        return self._search_endpoint
+                model = self.page_model
+                self._searcher = rest_searcher(model.provider, model.base_url, model.api_key, self.timeout)
+            return self._searcher
 
     def fetch(self, url: str) -> tuple[Page, bool]:
         """The page at `url` and whether it came from this session's cache."""
@@ -95,17 +101,12 @@ class WebAccess:
             asker = self._asker
         return asker.ask(text, prompt, url)
 
-    def search(self, query: str, count: int, recency: str | None, domain: str | None) -> list[SearchHit]:
+    def search(self, query: str, count: int, recency: str | None, domain: str | None) -> Searched:
         from glmcode.web.errors import WebError
-        from glmcode.web.search import WebSearch
 
-        endpoint = self.search_endpoint
-        if isinstance(endpoint, str):
-            raise WebError(endpoint)
-        with self._lock:
-            if self._searcher is None:
-                self._searcher = WebSearch(endpoint, self.page_model.api_key, self.timeout)
-            searcher = self._searcher
+        searcher = self.searcher
+        if isinstance(searcher, str):
+            raise WebError(searcher)
         return searcher.search(query, count, recency, domain)
 
     def _fetch_tool(self) -> Fetcher:
@@ -121,11 +122,21 @@ class WebAccess:
             return self._fetcher
 
 
-def web_access(settings: Settings, policy: Policy) -> WebAccess:
-    """The web tools' state for a session run with `settings` under `policy`."""
+def web_access(settings: Settings, policy: Policy, mcp: McpManager | None = None) -> WebAccess:
+    """The web tools' state for a session run with `settings` under `policy`; `mcp`: the
+    session's MCP servers, when any is configured, among which may be the Coding Plan's web
+    search server."""
     from glmcode.llm.types import ClientConfig
 
     assert settings.api_key
+    search: Searcher | None = None
+    server = None
+    if mcp is not None:
+        from glmcode.web.search_mcp import plan_route, prime_server
+
+        server = prime_server(mcp)
+        if server is not None:
+            search = plan_route(settings.provider, settings.base_url, settings.api_key, TIMEOUT, mcp, server)
     return WebAccess(
         host_verdict=lambda url: policy.decide("web_fetch", "web", {"url": url}).decision,
         names_host=policy.names_host,
@@ -136,6 +147,8 @@ def web_access(settings: Settings, policy: Policy) -> WebAccess:
             provider=settings.provider,
             timeout=min(settings.timeout, 120.0),
         ),
+        search=search,
+        search_server=None if search is None else server,
     )
 
 

@@ -3,17 +3,19 @@ on the region of the user's provider.
 
 Z.ai serves the `search-prime` engine at $0.01 a search; BigModel (open.bigmodel.cn) serves
 its own engines, of which glmcode uses `search_pro`, priced in yuan on BigModel's site and so
-counted here without a price. The Coding Plan endpoints share the platform's search URL; a
-Coding Plan key that the paid API refuses reaches search through the plan's MCP server.
+counted here without a price. The Coding Plan endpoints share the platform's search URL, but
+the API bills a Coding Plan key only from the account's balance: with the plan's web search
+MCP server configured, such a key searches through it instead (`search_mcp.py`, the other
+`Searcher`).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from glmcode.web.errors import WebError
+from glmcode.web.errors import SearchNotBilled, WebError
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +39,35 @@ class SearchHit:
     date: str
     site: str
     summary: str
+
+
+@dataclass(frozen=True)
+class Searched:
+    """One search's hits and what it is counted as: the engine, its price in dollars (0 when
+    glmcode does not know it in dollars, or the plan includes it) and the MCP server that
+    answered, if one did."""
+
+    hits: list[SearchHit]
+    engine: str
+    price_usd: float
+    server: str = ""
+
+
+class Searcher(Protocol):
+    """A route to a search service: the platform's REST API, or the Coding Plan's MCP server."""
+
+    def search(self, query: str, count: int, recency: str | None, domain: str | None) -> Searched: ...
+
+
+def is_coding_plan(provider: str, base_url: str) -> bool:
+    """Whether the key is a GLM Coding Plan one: a coding provider, or its endpoint by URL."""
+    return provider.endswith("-coding") or base_url.rstrip("/").endswith(_CODING_SUFFIX)
+
+
+def rest_searcher(provider: str, base_url: str, api_key: str, timeout: float = 30.0) -> WebSearch | str:
+    """The REST route for this provider, or why it has none."""
+    endpoint = search_endpoint(provider, base_url)
+    return endpoint if isinstance(endpoint, str) else WebSearch(endpoint, api_key, timeout)
 
 
 def search_endpoint(provider: str, base_url: str) -> SearchEndpoint | str:
@@ -75,18 +106,17 @@ def request_body(
 def parse_hits(payload: Any) -> list[SearchHit]:
     if not isinstance(payload, dict) or not isinstance(payload.get("search_result", []), list):
         raise WebError("the search service sent an answer glmcode cannot read (no search_result list)")
-    hits = []
-    for item in payload.get("search_result") or []:
-        if not isinstance(item, dict):
-            continue
+    return [hit_from(item) for item in payload.get("search_result") or [] if isinstance(item, dict)]
 
-        def text(key: str) -> str:
-            value = item.get(key)
-            return " ".join(value.split()) if isinstance(value, str) else ""
 
-        hits.append(SearchHit(text("title"), text("link"), text("publish_date"), text("media"),
-                              text("content")))
-    return hits
+def hit_from(item: dict[str, Any]) -> SearchHit:
+    """One result as both routes send it: title, link, publish_date, media (the site), content."""
+
+    def text(key: str) -> str:
+        value = item.get(key)
+        return " ".join(value.split()) if isinstance(value, str) else ""
+
+    return SearchHit(text("title"), text("link"), text("publish_date"), text("media"), text("content"))
 
 
 class WebSearch:
@@ -101,7 +131,7 @@ class WebSearch:
 
     def search(
         self, query: str, count: int = 10, recency: str | None = None, domain: str | None = None
-    ) -> list[SearchHit]:
+    ) -> Searched:
         import httpx
 
         from glmcode import __version__
@@ -124,21 +154,22 @@ class WebSearch:
         if response.status_code >= 400:
             err = error_from_response(response.status_code, response.content, response.headers,
                                       secret=self._api_key)
-            raise WebError(_explain(err))
+            raise _refusal(err)
         try:
             payload = response.json()
         except ValueError:
             raise WebError("the search service answered with something that is not JSON") from None
-        return parse_hits(payload)
+        return Searched(parse_hits(payload), self.endpoint.engine, self.endpoint.price_usd)
 
 
-def _explain(err: Any) -> str:
+def _refusal(err: Any) -> WebError:
     text = f"the search service refused the search: {err}"
     if getattr(err, "code", None) == "1113" or getattr(err, "status", None) in (402, 403):
-        return (
-            f"{text}. A GLM Coding Plan key is not billed for the pay-as-you-go search API; "
-            "the plan's own web search is reached through its MCP server. With a pay-as-you-go "
-            "key, check the account's balance."
+        return SearchNotBilled(
+            f"{text}. A GLM Coding Plan key is not billed for the pay-as-you-go search API; the "
+            "plan's own web search is its MCP server, which `glmcode mcp add --preset "
+            "zai-web-search` adds: web_search goes through it from glmcode's next start. With a "
+            "pay-as-you-go key, check the account's balance."
         )
     hint = getattr(err, "hint", None)
-    return f"{text}. {hint}" if hint else text
+    return WebError(f"{text}. {hint}" if hint else text)

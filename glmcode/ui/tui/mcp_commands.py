@@ -47,7 +47,8 @@ def _server(session: SessionHost, hub: Any, state: Any, *, detailed: bool) -> No
 
     mark = {"ready": "●", "starting": "…", "failed": "✗"}.get(state.status, "○")
     style = {"ready": "green", "failed": "red"}.get(state.status, "dim")
-    offered = [t for t in state.tools if state.spec.offers(t.name)]
+    withheld = hub.withheld.get(state.name, {})
+    offered = [t for t in state.tools if state.spec.offers(t.name) and t.name not in withheld]
     what = f"{count(len(offered), 'tool')}, {count(len(state.prompts), 'prompt')}, {count(len(state.resources), 'resource')}"
     _say(session, f"{mark} {state.name}  {state.status}  {state.spec.transport} {state.spec.target}", style)
     _say(session, f"  {what} · from {state.spec.source}" + (f" · {state.server_info}" if state.server_info else ""), "dim")
