@@ -286,10 +286,6 @@ def _copy(source: Path, target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def z_paths(paths: list[str]) -> bytes:
-    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
-
-
 def _last_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[-1] if lines else "no message"
