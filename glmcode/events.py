@@ -132,7 +132,8 @@ class ApprovalNeeded(Event):
 
 @dataclass(frozen=True)
 class ToolCallFinished(Event):
-    """`output` is whole, for the user and the session; the model may have seen less."""
+    """`output` is whole, for the user and the session; the model may have seen less.
+    `images`: how many images the result returned."""
 
     type: ClassVar[str] = "tool_result"
     id: str
@@ -142,6 +143,7 @@ class ToolCallFinished(Event):
     duration: float
     diff: str | None = None
     data: dict[str, Any] | None = None
+    images: int = 0
 
 
 @dataclass(frozen=True)

@@ -49,15 +49,13 @@ def test_names_and_results() -> None:
     assert tool_name("db", "run.query") == "mcp__db__run_query"
     assert len(tool_name("s", "x" * 100)) == 64
     assert server_of("mcp__db__run_query") == "db" and server_of("read_file") is None
-    structured = as_tool_result(RemoteResult(structured={"rows": 3}))
-    assert json.loads(structured.output) == {"rows": 3} and not structured.is_error
-    image = as_tool_result(RemoteResult(texts=("chart:",), images=(("image/png", 4096),)))
-    assert image.output == "chart:\n[an image (image/png, 4 KB) was returned; the current model cannot see images, so it is left out]"
-    error = as_tool_result(RemoteResult(texts=("no such table",), is_error=True))
+    structured = as_tool_result(RemoteResult(structured={"rows": 3}), "mcp__db__q")
+    assert json.loads(structured.output) == {"rows": 3} and not structured.is_error and structured.images == ()
+    error = as_tool_result(RemoteResult(texts=("no such table",), is_error=True), "mcp__db__q")
     assert error.is_error and error.output == "no such table"
-    big = as_tool_result(RemoteResult(texts=("\n".join(f"line {n}" for n in range(5000)),)))
+    big = as_tool_result(RemoteResult(texts=("\n".join(f"line {n}" for n in range(5000)),)), "mcp__db__q")
     assert big.model_output is not None and "lines left out" in big.model_output and len(big.output) > len(big.model_output)
-    assert as_tool_result(RemoteResult()).output == "(the tool returned nothing)"
+    assert as_tool_result(RemoteResult(), "mcp__db__q").output == "(the tool returned nothing)"
 
 
 @pytest.mark.parametrize(("mode", "decision"), [("read-only", "deny"), ("ask", "ask"), ("auto-edit", "ask"), ("full-auto", "allow")])
@@ -98,7 +96,9 @@ def test_a_live_servers_tools_join_the_registry_and_their_changes_are_picked_up(
     assert peek is not None and peek.kind == "mcp" and peek.preview is not None
     assert "(the server says: read-only)" in peek.preview({}, ctx)
     picture = hub.registry.get("mcp__calc__picture").run({}, ctx)  # type: ignore[union-attr]
-    assert "an image (image/png, 2 KB) was returned" in picture.output
+    assert picture.output == "(the tool returned only images)"
+    [image] = picture.images
+    assert image.label() == "[image 1 from mcp__calc__picture 4x3]" and image.media_type == "image/png"
 
     grown = hub.registry.get("mcp__calc__grow").run({}, ctx)  # type: ignore[union-attr]
     assert grown.output == "grown"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from glmcode.agent.tool_images import is_images_message
 from glmcode.events import Event, Retrying, TokenUsage
 from glmcode.llm.content import content_text, has_images, is_image_part, without_images
 from glmcode.llm.types import ModelReply
@@ -91,9 +92,14 @@ def estimate_tokens(
     return int(conversation_chars(messages, tools) / chars_per_token)
 
 
+def is_prompt(message: dict[str, Any]) -> bool:
+    """A request of the user's: not the summary, nor the images a step's tools returned."""
+    return message.get("role") == "user" and not is_summary(message) and not is_images_message(message)
+
+
 def latest_prompt(messages: Sequence[dict[str, Any]]) -> int | None:
     for i in range(len(messages) - 1, 0, -1):
-        if messages[i].get("role") == "user" and not is_summary(messages[i]):
+        if is_prompt(messages[i]):
             return i
     return None
 

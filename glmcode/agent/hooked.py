@@ -5,6 +5,7 @@ complaint goes to the model with the result)."""
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 from glmcode.events import Event
@@ -31,6 +32,4 @@ def after_call(hooks: Hooks, tool: str, args: dict[str, Any], result: ToolResult
     feedback = yield from hooks.post_tool_use(tool, args, result.output, result.is_error)
     if not feedback:
         return result
-    return ToolResult(
-        result.output, result.is_error, f"{result.for_model}\n\n{feedback}", result.diff, result.data
-    )
+    return replace(result, model_output=f"{result.for_model}\n\n{feedback}")

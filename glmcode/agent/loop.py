@@ -29,6 +29,7 @@ from glmcode.agent.compaction import (
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.run_state import Partial, Totals, last_text
 from glmcode.agent.tool_calls import ToolRunner, interrupted_results, with_distinct_ids
+from glmcode.agent.tool_images import message as images_message
 from glmcode.events import (
     Compacted,
     Error,
@@ -45,7 +46,7 @@ from glmcode.events import (
     TurnStarted,
     Usage,
 )
-from glmcode.llm.catalog import DEFAULT_MAX_TOKENS
+from glmcode.llm.catalog import DEFAULT_MAX_TOKENS, sees_images
 from glmcode.llm.errors import ContextTooLongError, GLMError
 from glmcode.llm.types import ModelReply
 
@@ -261,15 +262,15 @@ class Agent:
                 if not self._checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
                     self._checkpointed = True
                     yield from self.before_changes(self._prompt_index)
-                yield from self.runner.run(reply.tool_calls, partial.results)
+                sees = sees_images(self.client.config.model)  # type: ignore[attr-defined]
+                yield from self.runner.run(reply.tool_calls, partial.results, sees_images=sees)
                 spent, self.runner.spent_usd = self.runner.spent_usd, 0.0
                 totals.cost, self.cost_usd = totals.cost + spent, self.cost_usd + spent
                 if verdict.note is not None and partial.results:
                     call, text = partial.results[-1]
                     partial.results[-1] = (call, f"{text}\n\n{verdict.note}")
                     yield Notice("The model is repeating itself; glmcode told it to change course.")
-                for call, text in partial.results:
-                    yield self._answer(partial, call, text)
+                yield from self._answer_all(partial, partial.results)
                 partial = Partial()
         except KeyboardInterrupt:
             yield from self._close_interrupted(partial)
@@ -354,6 +355,16 @@ class Agent:
         partial.answered.add(call.id)
         return self._append({"role": "tool", "tool_call_id": call.id, "content": text})
 
+    def _answer_all(self, partial: Partial, results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+        """The calls not yet answered, in the model's order; then the images their results
+        returned, for a model that sees (a tool message is text only)."""
+        for call, text in results:
+            if call.id not in partial.answered:
+                yield self._answer(partial, call, text)
+        shown = images_message(self.runner.take_images())
+        if shown is not None:
+            yield self._append(shown)
+
     def _close_interrupted(self, partial: Partial) -> Iterator[Event]:
         """Keep what the user saw, and answer every pending call, so the conversation stays
         valid for the next prompt."""
@@ -365,9 +376,7 @@ class Agent:
                     msg["reasoning_content"] = "".join(partial.reasoning)
                 yield self._append(msg)
             return
-        for call, text in interrupted_results(partial.calls, partial.results):
-            if call.id not in partial.answered:
-                yield self._answer(partial, call, text)
+        yield from self._answer_all(partial, interrupted_results(partial.calls, partial.results))
 
 
 def drive(events: Generator[Event, None, None], handle: Callable[[Event], None]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from glmcode.agent.checkpoints import CheckpointError, FileRestore, ShadowRepo, Snapshot
-from glmcode.agent.compaction import is_summary
+from glmcode.agent.compaction import is_prompt
 from glmcode.agent.sessions_store import CheckpointMark, Replay, one_line
 from glmcode.events import Event, Notice
 
@@ -219,7 +219,7 @@ def rewind_points(replay: Replay, messages: list[dict[str, Any]]) -> list[Rewind
     in_step = [m.get("role") for m in messages] == [m.get("role") for m in replay.messages]
     prompts = [
         i for i, m in enumerate(replay.messages)
-        if i > 0 and m.get("role") == "user" and not is_summary(m)
+        if i > 0 and is_prompt(m)
     ]
     first = replay.positions[prompts[0]] if prompts else None
     points: list[RewindPoint] = []

@@ -135,12 +135,14 @@ def open_workspace(
         # Two search tools would leave the model to choose between them; web_search is the one
         # that runs unasked in every mode and is counted in /cost.
         mcp.withhold(web.search_server, PRIME_TOOL, "web_search searches through it")
+    viewer = ImageViewer(config, settings.vision_model) if settings.vision_model else None
     ctx = ToolContext(
         workspace=cwd,
         extra_dirs=extra_dirs,
         limits=limits_from(settings.command_timeout, settings.command_max_output, settings.command_max_processes),
         web=web,
-        see_image=ImageViewer(config, settings.vision_model) if settings.vision_model else None,
+        see_image=viewer,
+        see_images=None if viewer is None else viewer.images,
     )
     runner = ToolRunner(registry, policy, ctx, approver, headless_hint=headless_hint, secret=settings.api_key)
     runner.relay_limit = settings.max_subagents
@@ -306,10 +308,11 @@ def _start(ws: Workspace, resume: Replay | None) -> None:
     ws.agent.usage, ws.agent.cost_usd = resume.usage, resume.cost_usd
     for message in resume.repairs:
         ws.session.write(MessageAdded(message))
+    from glmcode.agent.compaction import is_prompt
     from glmcode.agent.recovery import remove_unfinished_writes
 
     removed = remove_unfinished_writes(resume.messages, resume.repairs, ws.cwd)
-    prompts = sum(1 for m in resume.messages if m.get("role") == "user")
+    prompts = sum(1 for m in resume.messages if is_prompt(m))
     text = f"Resumed session {resume.session_id}: {count(len(resume.messages) - 1, 'message')}, {count(prompts, 'prompt')}."
     if resume.interrupted:
         text += " It was interrupted: " + "; ".join(resume.interrupted) + "."

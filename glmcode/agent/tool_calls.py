@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from glmcode.agent.tool_images import Returned, settle
 from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFinished, ToolCallStarted
 from glmcode.llm.errors import redact
 from glmcode.llm.types import ModelReply
@@ -111,7 +112,8 @@ class ToolRunner:
     `results` holds, after iteration, one (call, text for the model) pair per call, in the
     model's order, which is the order the tool messages must go back in. `spent_usd` adds up
     what tools paid for themselves (a web search, a cheap model's answer), for the agent to
-    take into its cost.
+    take into its cost. Images the results returned for a model that sees wait in
+    `take_images` for the message that follows the tool messages.
     """
 
     def __init__(
@@ -136,8 +138,15 @@ class ToolRunner:
         # The session's sandbox while it is not yet decided: before the first command is
         # judged, it is put into the context and the policy.
         self.sandboxing: DeferredSandbox | None = None
+        self._sees_images = False
+        self._returned: list[Returned] = []
 
-    def run(self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]]) -> Iterator[Event]:
+    def run(
+        self, calls: tuple[ToolCall, ...], results: list[tuple[ToolCall, str]], *, sees_images: bool = False
+    ) -> Iterator[Event]:
+        """`sees_images`: whether the model these results go back to takes images."""
+        self._sees_images = sees_images
+        self._returned = []
         prepared = [prepare(c, self.registry) for c in calls]
         if self.sandboxing is not None and any(p.tool is not None and p.tool.kind == "shell" for p in prepared):
             yield from self.settle_sandbox()
@@ -298,9 +307,19 @@ class ToolRunner:
         except ToolError as exc:
             return f"(no preview: {exc})"
 
+    def take_images(self) -> list[Returned]:
+        """The images the last step's results returned for the model, once."""
+        returned, self._returned = self._returned, []
+        return returned
+
     def _finish(
         self, call: ToolCall, result: ToolResult, duration: float, results: list[tuple[ToolCall, str]]
     ) -> ToolCallFinished:
+        images = len(result.images)
+        if images:
+            result = settle(result, call.name, self._sees_images, self.ctx.see_images)
+            if result.images:
+                self._returned.append(Returned(call.name, result.images))
         # A command or file may print the user's own key (`env`, a config file): it goes
         # neither to the model nor to the screen.
         text = redact(result.for_model, self.secret)
@@ -318,6 +337,7 @@ class ToolRunner:
             round(duration, 4),
             redact(result.diff, self.secret) if result.diff else result.diff,
             result.data,
+            images,
         )
 
 

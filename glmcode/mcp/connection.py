@@ -19,6 +19,7 @@ from glmcode.mcp.launch import Launch
 from glmcode.mcp.state import (
     STDERR_TAIL_CHARS,
     CallFailed,
+    RemoteImage,
     RemotePrompt,
     RemoteResource,
     RemoteResult,
@@ -327,7 +328,7 @@ def _result(result: types.CallToolResult) -> RemoteResult:
     texts, images = [], []
     for block in result.content:
         if getattr(block, "type", "") == "image":
-            images.append((str(block.mime_type), len(block.data) * 3 // 4))
+            images.append(RemoteImage(str(block.mime_type), str(block.data)))
         else:
             texts.append(_content_text(block))
     return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))

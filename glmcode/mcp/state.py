@@ -35,13 +35,21 @@ class RemoteResource:
 
 
 @dataclass(frozen=True)
+class RemoteImage:
+    """An image in a tool's result as the server sent it: unchecked, its data still base64."""
+
+    mime_type: str
+    data: str
+
+
+@dataclass(frozen=True)
 class RemoteResult:
-    """A tool's result: its text parts, structured content, images as (mime type, size in
-    bytes), and whether the server marked it an error."""
+    """A tool's result: its text parts, structured content, images, and whether the server
+    marked it an error."""
 
     texts: tuple[str, ...] = ()
     structured: Any = None
-    images: tuple[tuple[str, int], ...] = ()
+    images: tuple[RemoteImage, ...] = ()
     is_error: bool = False
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from glmcode.mcp.images import checked
 from glmcode.mcp.schema import SchemaRefused, for_glm
 from glmcode.mcp.state import CallFailed, RemoteResult, RemoteTool, ServerState
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
@@ -91,7 +92,7 @@ def _tool(server: str, remote: RemoteTool, name: str, schema: dict[str, Any], ca
             result = call(server, remote.name, args)
         except CallFailed as exc:
             raise ToolError(str(exc)) from None
-        return as_tool_result(result)
+        return as_tool_result(result, name)
 
     def preview(args: dict[str, Any], ctx: ToolContext) -> str:
         said = f"MCP server {server}, tool {remote.name}"
@@ -102,15 +103,14 @@ def _tool(server: str, remote: RemoteTool, name: str, schema: dict[str, Any], ca
     return Tool(name, description, (), KIND, run, preview, input_schema=schema)
 
 
-def as_tool_result(result: RemoteResult) -> ToolResult:
+def as_tool_result(result: RemoteResult, tool: str) -> ToolResult:
+    """The result as text for the model, with the images that can be sent beside it (the
+    runner decides how they reach the model) and a note for each that cannot."""
     parts = [t for t in result.texts if t]
     if result.structured is not None and not parts:
         parts.append(json.dumps(result.structured, ensure_ascii=False, indent=2))
-    for mime, size in result.images:
-        parts.append(
-            f"[an image ({mime}, {max(1, size // 1024)} KB) was returned; the current model "
-            "cannot see images, so it is left out]"
-        )
-    text = "\n".join(parts) or "(the tool returned nothing)"
+    found = checked(result.images, tool)
+    parts.extend(found.notes)
+    text = "\n".join(parts) or ("(the tool returned only images)" if found.images else "(the tool returned nothing)")
     shown = head_tail(text)
-    return ToolResult(text, is_error=result.is_error, model_output=shown if shown != text else None)
+    return ToolResult(text, is_error=result.is_error, model_output=shown if shown != text else None, images=found.images)

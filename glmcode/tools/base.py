@@ -4,6 +4,7 @@ the arguments get before the tool runs."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from glmcode.sandbox.limits import Limits
 
 if TYPE_CHECKING:
+    from glmcode.images.load import Image
     from glmcode.sandbox.launch import Sandbox
     from glmcode.tools.relay import Relay
     from glmcode.web.access import WebAccess
@@ -57,13 +59,15 @@ class Param:
 @dataclass(frozen=True)
 class ToolResult:
     """`output` is whole, for the user and the session. `model_output`, when set, is the
-    shorter text the model sees instead."""
+    shorter text the model sees instead. `images`, checked and within the limits, go to a
+    model that sees after the tool messages; for any other the runner puts them into words."""
 
     output: str
     is_error: bool = False
     model_output: str | None = None
     diff: str | None = None
     data: dict[str, Any] | None = None
+    images: tuple[Image, ...] = ()
 
     @property
     def for_model(self) -> str:
@@ -83,6 +87,14 @@ class EditorFiles(Protocol):
     def write_text(self, path: Path, text: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class ImagesSeen:
+    """What a model that can see said some images show, and what asking it cost."""
+
+    text: str
+    cost_usd: float
+
+
 @dataclass
 class ToolContext:
     """What a tool may know of the world: where it works, which folders it may write, the
@@ -99,6 +111,8 @@ class ToolContext:
     limits: Limits = field(default_factory=Limits)
     # What an image file shows, in words, from a model that can see; None when none is set.
     see_image: Callable[[Path], str] | None = None
+    # The same for images a tool returned, told why they are looked at; raises ToolError.
+    see_images: Callable[[Sequence[Image], str], ImagesSeen] | None = None
 
     @property
     def writable_roots(self) -> tuple[Path, ...]:

@@ -29,6 +29,7 @@ from glmcode.events import (
     ToolCallStarted,
     TurnFinished,
 )
+from glmcode.text import count
 from glmcode.ui.answer import AnswerOptions, FinalAnswer
 from glmcode.ui.described import described_text
 
@@ -191,7 +192,8 @@ class TextRenderer(Renderer):
             if self.progress:
                 first = event.output.strip().splitlines()[0] if event.output.strip() else ""
                 mark = "error" if event.is_error else "ok"
-                self._say(f"   {event.name} {mark}: {first[:200]}")
+                images = f" ({count(event.images, 'image')} returned)" if event.images else ""
+                self._say(f"   {event.name} {mark}{images}: {first[:200]}")
         elif isinstance(event, Retrying):
             if self.progress:
                 self._end_reasoning()

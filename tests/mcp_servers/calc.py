@@ -13,6 +13,11 @@ from mcp_types import ToolAnnotations
 from mcp.server.mcpserver.exceptions import ToolError
 
 app = MCPServer("calc")
+# A red picture of 4x3 pixels.
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x04\x00\x00\x00\x03\x08\x02\x00\x00\x00;\x969\x91"
+    b"\x00\x00\x00\x10IDATx\xdac\xfc\xcf\x80\x00L\x0c\xb88\x00&v\x01\x05\x0c\xf2\x17Z\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 if os.environ.get("CALC_MARK"):  # tells a test the server was started
     with open(os.environ["CALC_MARK"], "a") as mark:
         mark.write(f"started {os.getpid()}\n")
@@ -60,7 +65,7 @@ def peek() -> str:
 @app.tool()
 def picture() -> Image:
     """Returns a small PNG."""
-    return Image(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 2048, format="png")
+    return Image(data=TINY_PNG, format="png")
 
 
 @app.tool()

@@ -232,14 +232,11 @@ def _show_plan(session: SessionHost, plan: FilesPlan) -> None:
 def _recap(session: SessionHost, state: Replay) -> None:
     """The last exchange, so the user sees where the conversation stands: the last prompt, and
     the answer to it, if there is one."""
-    from glmcode.agent.compaction import is_summary
+    from glmcode.agent.compaction import latest_prompt
     from glmcode.agent.sessions_store import one_line
 
     messages = session.agent.messages
-    last = next(
-        (i for i in range(len(messages) - 1, 0, -1) if messages[i].get("role") == "user" and not is_summary(messages[i])),
-        None,
-    )
+    last = latest_prompt(messages)
     if last is None:
         return
     _say(session, f"  you: {one_line(str(messages[last].get('content') or ''), 100)}", "default")

@@ -117,6 +117,8 @@ def finished(event: ToolCallFinished, args: Any, *, diff_shown: bool = False) ->
         parts.append(_indented(event.output.strip().splitlines(), ERROR_LINES, "red", "/last"))
         return Group(*parts)
     head.append(f"  {summary(event)}", style="red" if event.is_error else "dim")
+    if event.images:
+        head.append(f" · {event.images} image{'s' if event.images != 1 else ''} returned", style="dim")
     if event.name == "todo_write" and (event.data or {}).get("todos"):
         parts.append(checklist(event.data["todos"]))  # type: ignore[index]
     elif event.name == "run_shell":
