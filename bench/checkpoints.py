@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from glmcode.agent.loop import drive
+from glmcode.agent.drive import drive
 from glmcode.agent.rewind import restore_files, undo_plan
 from glmcode.agent.sessions_store import replay
 from glmcode.agent.setup import open_workspace, settle_checkpoints

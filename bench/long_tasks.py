@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.setup import open_workspace
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.config.layers import load_settings

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.agent.context import build_system_prompt
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Event, ToolCallFinished
 from glmcode.llm.client import GLMClient
@@ -37,6 +38,10 @@ class TimedClient:
     def __init__(self, inner: GLMClient) -> None:
         self.inner = inner
         self.seconds = 0.0
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
 
     def stream(self, messages: list[dict[str, Any]], tools: Any = None) -> Iterator[Any]:
         it = iter(self.inner.stream(messages, tools))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from glmcode.agent.checkpoints import CheckpointError, FileRestore, Limits, ShadowRepo
-from glmcode.agent.loop import drive
+from glmcode.agent.drive import drive
 from glmcode.agent.rewind import (
     CheckpointRecorder,
     rewind_conversation,

@@ -17,7 +17,7 @@ import pytest
 
 from glmcode.agent import checkpoint_base
 from glmcode.agent.checkpoints import CheckpointError, FileRestore, Limits, ShadowRepo
-from glmcode.agent.loop import drive
+from glmcode.agent.drive import drive
 from glmcode.agent.rewind import CheckpointRecorder, restore_files, undo_plan
 from glmcode.agent.sessions_store import replay
 from glmcode.agent.setup import settle_checkpoints

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from glmcode.agent.compaction import SUMMARY_HEADER, is_summary
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.session import SessionWriter
 from glmcode.agent.sessions_store import replay
 from glmcode.agent.tool_calls import ToolRunner

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest, ToolRunner
 from glmcode.events import (
     ApprovalNeeded,

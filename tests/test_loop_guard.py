@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.loop_guard import LoopGuard
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.events import Error, Event, Notice, RunFinished, ToolCall

@@ -17,7 +17,8 @@ from conftest import run_glmcode
 from PIL import Image as Pillow
 
 from glmcode.agent.compaction import _fit, latest_prompt
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.tool_calls import ToolRunner
 from glmcode.agent.tool_images import Returned, is_images_message, message, settle
 from glmcode.events import ToolCallFinished

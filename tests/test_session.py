@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from glmcode.agent.loop import Agent, drive
+from glmcode.agent.drive import drive
+from glmcode.agent.loop import Agent
 from glmcode.agent.session import SessionWriter
 from glmcode.agent.sessions_store import (
     INTERRUPTED_RESULT,

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from glmcode.agent.loop import drive
+from glmcode.agent.drive import drive
 from glmcode.agent.setup import Workspace, open_workspace
 from glmcode.agent.tool_calls import ApprovalAnswer, ApprovalRequest
 from glmcode.config.layers import load_settings

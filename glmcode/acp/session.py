@@ -15,7 +15,7 @@ from acp import RequestError, schema
 
 from glmcode.acp import updates
 from glmcode.acp.bridge import Bridge, Cancelled
-from glmcode.agent.loop import drive
+from glmcode.agent.drive import drive
 from glmcode.agent.setup import Workspace
 from glmcode.events import (
     Error,

@@ -8,8 +8,8 @@ exception is compaction, which replaces older turns by a summary when the conver
 the context window (or the API says it is too long), breaking the prefix once on purpose.
 
 Before the first tool call of a run that may change files, `before_changes` is called (the
-workspace checkpoint), and `after_changes` once that run has ended; a model that repeats itself is stopped by the loop guard.
-`before_run`, at the start of each run, may change the tool list (MCP servers that started).
+workspace checkpoint), `after_changes` once that run has ended, and `before_run` at its start
+(MCP servers that started change the tool list); a model that repeats itself is stopped.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ _GOES_AHEAD = " The request is sent as it is; the API says whether it fits."
 
 
 class ModelClient(Protocol):
+    @property
+    def model(self) -> str: ...
+
     def stream(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
     ) -> Iterator[ReasoningDelta | TextDelta | Retrying | ModelReply]: ...
@@ -262,7 +265,7 @@ class Agent:
                 if not self._checkpointed and self.before_changes is not None and self._may_change(reply.tool_calls):
                     self._checkpointed = True
                     yield from self.before_changes(self._prompt_index)
-                sees = sees_images(self.client.config.model)  # type: ignore[attr-defined]
+                sees = sees_images(self.client.model)
                 yield from self.runner.run(reply.tool_calls, partial.results, sees_images=sees)
                 spent, self.runner.spent_usd = self.runner.spent_usd, 0.0
                 totals.cost, self.cost_usd = totals.cost + spent, self.cost_usd + spent
@@ -378,21 +381,3 @@ class Agent:
             return
         yield from self._answer_all(partial, interrupted_results(partial.calls, partial.results))
 
-
-def drive(events: Generator[Event, None, None], handle: Callable[[Event], None]) -> None:
-    """Feed every event to `handle`. An interrupt raised in `handle` (the user pressed Ctrl-C
-    while we were drawing) is passed into the agent, which closes the turn cleanly."""
-    pending: Event | None = None
-    while True:
-        try:
-            if pending is not None:
-                event, pending = pending, None
-                handle(event)
-            for event in events:
-                handle(event)
-            return
-        except KeyboardInterrupt:
-            try:
-                pending = events.throw(KeyboardInterrupt())
-            except StopIteration:
-                return

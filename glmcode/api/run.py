@@ -57,7 +57,7 @@ def run(
     every event as it happens (the objects `exec -o stream-json` prints with `to_dict()`).
     See `stream` for the other arguments. Ctrl-C ends the run cleanly with status
     "interrupted"."""
-    from glmcode.agent.loop import drive
+    from glmcode.agent.drive import drive
 
     events = stream(
         prompt, cwd=cwd, model=model, permission_mode=permission_mode, output_schema=output_schema,

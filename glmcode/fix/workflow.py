@@ -127,7 +127,7 @@ def _run_agent(
 ) -> _Run:
     """One agent run. Past the budget, the agent may finish the tool calls it already paid
     for, then stops without a further request."""
-    from glmcode.agent.loop import drive
+    from glmcode.agent.drive import drive
 
     run = _Run()
     over_budget = False

@@ -74,6 +74,10 @@ class GLMClient:
             },
         )
 
+    @property
+    def model(self) -> str:
+        return self.config.model
+
     def __enter__(self) -> GLMClient:
         return self
 

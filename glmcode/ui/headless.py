@@ -54,7 +54,7 @@ def exec_command(
     tls: Callable[[], Any] | None = None,
 ) -> int:
     """`tls`: the TLS context, when the caller began making it early (llm/tls.py)."""
-    from glmcode.agent.loop import drive
+    from glmcode.agent.drive import drive
     from glmcode.agent.setup import open_workspace
     from glmcode.ui.answer import AnswerOptionError, last_message_path, output_spec, write_last_message
     from glmcode.ui.startup import StartupError, start

@@ -196,7 +196,7 @@ class Session:
 
     def send(self, text: str) -> None:
         """Sends a message to the agent and shows the run until it ends."""
-        from glmcode.agent.loop import drive
+        from glmcode.agent.drive import drive
         from glmcode.text import count
         from glmcode.ui.tui.mentions import expand_mentions, policy_check
 

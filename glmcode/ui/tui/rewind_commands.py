@@ -186,7 +186,7 @@ def show_resumed(session: SessionHost, state: Replay) -> None:
 
 
 def compact(session: SessionHost, focus: str) -> None:
-    from glmcode.agent.loop import drive
+    from glmcode.agent.drive import drive
     from glmcode.events import Compacted, Event, Notice, Retrying, Usage
     from glmcode.ui.tui.compaction_view import CompactionView
 
