@@ -205,3 +205,14 @@ def test_servers_end_with_glmcode_even_when_it_is_terminated(fake_glm, tmp_path:
     assert proc.wait(30) == 130
     with pytest.raises(ProcessLookupError):
         os.kill(server_pid, 0)
+
+
+def test_a_tool_list_change_reaches_the_next_request_of_the_same_run(fake_glm, tmp_path: Path) -> None:
+    _config({"calc": _calc()})
+    fake = fake_glm([_call("mcp__calc__grow", {}), _call("mcp__calc__extra", {}, "c2"), {"content": "done"}])
+    proc = run_glmcode(["exec", "--full-auto", "grow, then use the new tool"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    first, second, third = (r.body for r in fake.requests)
+    names = [[t["function"]["name"] for t in body["tools"]] for body in (first, second)]
+    assert "mcp__calc__extra" not in names[0] and "mcp__calc__extra" in names[1]
+    assert _tool_messages(third) == ["grown", "extra!"]

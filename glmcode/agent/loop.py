@@ -8,8 +8,9 @@ exception is compaction, which replaces older turns by a summary when the conver
 the context window (or the API says it is too long), breaking the prefix once on purpose.
 
 Before the first tool call of a run that may change files, `before_changes` is called (the
-workspace checkpoint), `after_changes` once that run has ended, and `before_run` at its start
-(MCP servers that started change the tool list); a model that repeats itself is stopped.
+workspace checkpoint), and `after_changes` once that run has ended; a model that repeats
+itself is stopped. A `tool_source` (the MCP servers) brings the tool list up to date at the
+start of each run and between its requests.
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ class ModelClient(Protocol):
     ) -> Iterator[ReasoningDelta | TextDelta | Retrying | ModelReply]: ...
 
 
+class ToolSource(Protocol):
+    def before_run(self) -> Iterable[Event]: ...
+
+    def between_turns(self) -> Iterable[Event]: ...
+
+
 class EventSink(Protocol):
     def write(self, event: Event) -> None: ...
 
@@ -88,7 +95,7 @@ class Agent:
         loop_guard: LoopGuard | None = None,
         before_changes: Callable[[int], Iterable[Event]] | None = None,
         after_changes: Callable[[], Iterable[Event]] | None = None,
-        before_run: Callable[[], Iterable[Event]] | None = None,
+        tool_source: ToolSource | None = None,
     ) -> None:
         self.client = client
         self.runner = runner
@@ -108,7 +115,7 @@ class Agent:
         self.request_options: dict[str, Any] = {}
         self.answer_check: Callable[[str], Generator[Event, None, str]] | None = None
         self.hooks: Hooks | None = None  # the user's prompt and stop hooks, when there are any
-        self.before_run = before_run
+        self.tool_source = tool_source
         self._checkpointed = False
         self.on_run_start: Callable[[], None] | None = None  # told as each run's request goes out
         self._stop_requested = False
@@ -183,8 +190,8 @@ class Agent:
             yield from self.after_changes()
 
     def _run(self, prompt: str | list[dict[str, Any]]) -> Iterator[Event]:
-        if self.before_run is not None:
-            yield from self.before_run()  # extensions bring their tools up to date (MCP servers)
+        if self.tool_source is not None:
+            yield from self.tool_source.before_run()
         totals = self._totals = Totals()  # sub-agents' usage is added to it too
         turn = 0
         partial = Partial()
@@ -275,6 +282,9 @@ class Agent:
                     yield Notice("The model is repeating itself; glmcode told it to change course.")
                 yield from self._answer_all(partial, partial.results)
                 partial = Partial()
+                if self.tool_source is not None:  # a server announced a new tool list
+                    yield from self.tool_source.between_turns()
+                    tools = self.runner.registry.schemas() or None
         except KeyboardInterrupt:
             yield from self._close_interrupted(partial)
             yield totals.finished("interrupted", last_text(self.messages), turn)

@@ -161,7 +161,7 @@ def open_workspace(
         messages=messages,
         compact_threshold=settings.compact_threshold,
         max_output=max_tokens_for(settings.model, settings.max_tokens),
-        before_run=None if mcp is None else mcp.before_run,
+        tool_source=mcp,
     )
     if spawner is not None:
         spawner.bind(runner, system_prompt, _client_for(agent, frozenset(registry.names)))

@@ -29,6 +29,7 @@ class McpHub:
         self.left_out: dict[str, tuple[str, ...]] = {}
         self.withheld: dict[str, dict[str, str]] = {}  # server -> {tool: why it is not offered}
         self._seen: dict[str, tuple[str, int]] = {}  # server -> (status, version) last synced
+        self._offered: dict[str, tuple[Tool, ...]] = {}  # server -> its tools in the registry
 
     def start(self) -> None:
         self.manager.start()
@@ -61,16 +62,33 @@ class McpHub:
                 yield Notice(f"MCP server {state.name} is still starting; going on without it for now.", "warning")
         self.sync()
 
-    def sync(self) -> bool:
-        """The registry's MCP tools made to match the servers' current ones."""
+    def between_turns(self) -> Iterator[Event]:
+        """Within a run: the tools of a server that announced a new list are in the registry
+        before the next request. A server that went away keeps its tools until the next run,
+        so that a call to one says why it failed rather than that there is no such tool."""
+        changed = [
+            s.name for s in self.states
+            if s.status == "ready" and self._seen.get(s.name, ("", -1))[1] != s.version
+        ]
+        if changed and self.sync(keep_gone=True):
+            yield Notice(f"The tools of MCP server {', '.join(changed)} changed; the next request offers the new list.", "info")
+
+    def sync(self, *, keep_gone: bool = False) -> bool:
+        """The registry's MCP tools made to match the servers' current ones; with `keep_gone`,
+        a server that is not ready keeps the tools it had."""
         tools: list[Tool] = []
         for state in self.states:
+            if state.status == "ready":
+                offered = offer(state, self.manager.call_tool, self.withheld.get(state.name))
+                self.left_out[state.name] = offered.left_out
+                self._offered[state.name] = offered.tools
+            elif keep_gone:
+                tools.extend(self._offered.get(state.name, ()))
+                continue  # not marked seen: the next run's start still tells what became of it
+            else:
+                self._offered.pop(state.name, None)
             self._seen[state.name] = (state.status, state.version)
-            if state.status != "ready":
-                continue
-            offered = offer(state, self.manager.call_tool, self.withheld.get(state.name))
-            self.left_out[state.name] = offered.left_out
-            tools.extend(offered.tools)
+            tools.extend(self._offered.get(state.name, ()))
         return self.registry.set_group(PREFIX, tools)
 
     def restart(self, name: str) -> ServerState:
