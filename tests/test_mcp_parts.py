@@ -40,9 +40,26 @@ def test_schemas_lose_what_only_describes_them_and_refs_are_written_out() -> Non
         for_glm({"type": "string"})
     with pytest.raises(SchemaRefused, match="refers to #/definitions/Missing"):
         for_glm({"type": "object", "properties": {"a": {"$ref": "#/definitions/Missing"}}})
-    loop = {"type": "object", "properties": {"n": {"$ref": "#/$defs/N"}}, "$defs": {"N": {"properties": {"next": {"$ref": "#/$defs/N"}}}}}
-    with pytest.raises(SchemaRefused, match="nests too deeply"):
-        for_glm(loop)
+    tree = {
+        "type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}},
+        "$defs": {"Node": {"type": "object", "description": "a node", "properties": {
+            "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+        }}},
+    }
+    root = for_glm(tree)["properties"]["root"]
+    assert root["properties"]["name"] == {"type": "string"}
+    assert root["properties"]["children"]["items"] == {"type": "object", "description": "a node (nested further; the same shape as above)"}
+    deep: dict = {"type": "string"}
+    for _ in range(30):
+        deep = {"type": "array", "items": deep}
+    assert "nested further" in json.dumps(for_glm({"type": "object", "properties": {"d": deep}}))
+
+
+def test_arguments_named_like_schema_keywords_are_kept() -> None:
+    schema = {"type": "object", "required": ["definitions", "$id"], "properties": {
+        "definitions": {"type": "string"}, "$id": {"type": "integer"}, "other": {"type": "integer"},
+    }}
+    assert for_glm(schema)["properties"] == schema["properties"]
 
 
 def test_names_and_results() -> None:
