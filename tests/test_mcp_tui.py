@@ -58,7 +58,7 @@ def test_a_servers_tool_asks_first_and_always_for_the_server_is_offered(session)
 
 
 def test_mcp_command_prompts_resources_and_restart(session) -> None:
-    term, fake, _ = session([{"content": "Hello."}, {"content": "Reviewed."}, {"content": "Noted."}])
+    term, fake, _ = session([{"content": "Hello."}, {"content": "Reviewed."}, {"content": "Noted."}, {"content": "Gone."}])
     term.send("hi\r")  # the first message waits for the servers still starting
     term.wait("Hello.", timeout=SLOW)
     _prompt_back(term)
@@ -79,6 +79,13 @@ def test_mcp_command_prompts_resources_and_restart(session) -> None:
     message = fake.requests[2].body["messages"][-1]["content"]
     assert message.startswith("what is in calc:notes://today ?")
     assert '<attached resource="calc:notes://today">\nbuy milk\n</attached>' in message
+
+    term.send("and @calc:notes://nope ?\r")
+    screen = term.wait("Gone.")
+    _prompt_back(term)
+    assert "@calc:notes://nope not attached" in screen
+    message = fake.requests[3].body["messages"][-1]["content"]
+    assert message.startswith("and calc:notes://nope ?") and "The resource calc:notes://nope could not be read" in message
 
     term.send("/mcp restart calc\r")
     term.wait("calc is running: 8 tools", timeout=SLOW)

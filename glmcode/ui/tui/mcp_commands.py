@@ -143,7 +143,7 @@ def run_prompt(session: SessionHost, name: str, argument: str) -> None:
 
 def attach_resources(session: SessionHost, text: str) -> str:
     """The message with every `@SERVER:URI` of a configured server read and attached (and
-    its `@` dropped, so it is not taken for a path)."""
+    its `@` dropped, so it is not taken for a path); one that cannot be read is said so."""
     from glmcode.mcp.state import CallFailed
 
     hub = session.ws.mcp
@@ -159,6 +159,7 @@ def attach_resources(session: SessionHost, text: str) -> str:
             content = hub.manager.read_resource(server, uri)
         except CallFailed as exc:
             _say(session, f"  @{server}:{uri} not attached: {exc}", "yellow")
+            blocks.append(f"(The resource {server}:{uri} could not be read: {exc})")  # the model knows it is missing
             return match.group(0)[1:]
         cut = len(content) > MAX_RESOURCE_CHARS
         blocks.append(f'<attached resource="{server}:{uri}">\n{content[:MAX_RESOURCE_CHARS]}\n</attached>')
