@@ -209,10 +209,11 @@ def test_servers_end_with_glmcode_even_when_it_is_terminated(fake_glm, tmp_path:
 
 def test_a_tool_list_change_reaches_the_next_request_of_the_same_run(fake_glm, tmp_path: Path) -> None:
     _config({"calc": _calc()})
-    fake = fake_glm([_call("mcp__calc__grow", {}), _call("mcp__calc__extra", {}, "c2"), {"content": "done"}])
-    proc = run_glmcode(["exec", "--full-auto", "grow, then use the new tool"], tmp_path, _env(fake))
+    fake = fake_glm([_call("mcp__calc__grow", {}), _call("mcp__calc__extra", {}, "c2"), _call("mcp__calc__add", {"a": 2, "b": 3}, "c3"), {"content": "done"}])
+    proc = run_glmcode(["exec", "-v", "--full-auto", "grow, then use the new tool"], tmp_path, _env(fake))
     assert proc.returncode == 0, proc.stderr
-    first, second, third = (r.body for r in fake.requests)
+    assert '-> mcp__calc__add {"a":2,"b":3}' in proc.stderr  # verbose shows what a call was given
+    first, second, *_, last = (r.body for r in fake.requests)
     names = [[t["function"]["name"] for t in body["tools"]] for body in (first, second)]
     assert "mcp__calc__extra" not in names[0] and "mcp__calc__extra" in names[1]
-    assert _tool_messages(third) == ["grown", "extra!"]
+    assert _tool_messages(last) == ["grown", "extra!", "5"]

@@ -310,10 +310,13 @@ class JsonRenderer(Renderer):
 
 
 def _summary(arguments: Any) -> str:
-    """The one argument that says what a call is about."""
+    """The one argument that says what a call is about; for a tool with no such argument (an
+    MCP server's), all of them, compactly."""
     if isinstance(arguments, dict):
         for key in ("command", "path", "pattern", "url", "query"):
             if key in arguments and arguments[key]:
                 return str(arguments[key]).splitlines()[0][:120]
-        return ""
+        if not arguments:
+            return ""
+        return json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))[:120]
     return str(arguments)[:120]
