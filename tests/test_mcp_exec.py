@@ -217,3 +217,19 @@ def test_a_tool_list_change_reaches_the_next_request_of_the_same_run(fake_glm, t
     names = [[t["function"]["name"] for t in body["tools"]] for body in (first, second)]
     assert "mcp__calc__extra" not in names[0] and "mcp__calc__extra" in names[1]
     assert _tool_messages(last) == ["grown", "extra!", "5"]
+
+
+def test_mcp_get_shows_the_server_with_its_secrets_masked(tmp_path: Path) -> None:
+    env = {"API_TOKEN": "short", "MARK": "/work/some/long/path/to/a/mark", "MODE": "fast", "OTHER": "sk0123456789abcdefXYZ"}
+    _config({"calc": _calc(disabled_tools=["crash"])})
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
+    with config.open("a") as f:
+        f.write("[mcp_servers.calc.env]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in env.items()))
+    proc = run_glmcode(["mcp", "get", "calc"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "env: API_TOKEN=****" in out and "short" not in out  # named like a secret, however short
+    assert "env: MARK=/work/some/long/path/to/a/mark" in out and "env: MODE=fast" in out
+    assert "env: OTHER=sk0…fXYZ" in out  # shaped like a key
+    assert "status: ready · 8 tools, 7 offered" in out and "mcp__calc__add" in out
+    assert "mcp__calc__crash  (not offered: enabled_tools/disabled_tools)" in out

@@ -4,9 +4,12 @@ they start."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+_SECRET_NAME = re.compile(r"token|secret|key|pass|auth|credential|cookie|session", re.IGNORECASE)
 
 SCOPES = ("user", "project")
 
@@ -218,8 +221,19 @@ def _status_line(state: Any) -> str:
     from glmcode.text import count
 
     if state.status == "ready":
-        return f"ready · {count(len(state.tools), 'tool')}"
+        offered = len(_offered(state).tools)
+        return f"ready · {count(len(state.tools), 'tool')}" + ("" if offered == len(state.tools) else f", {offered} offered")
     return f"failed: {state.failure()}"
+
+
+def _offered(state: Any) -> Any:
+    """What the model would be offered of the server's tools (nothing is called here)."""
+    from glmcode.mcp.tools import offer
+
+    def not_here(server: str, tool: str, args: dict[str, Any]) -> Any:
+        raise RuntimeError("glmcode mcp calls no tool")
+
+    return offer(state, not_here)
 
 
 def get_command(name: str) -> int:
@@ -241,7 +255,7 @@ def get_command(name: str) -> int:
     out.write(("  command: " if shown.transport == "stdio" else "  url: ") + shown.target + "\n")
     for label, table in (("env", shown.env), ("headers", shown.headers)):
         for key, value in table.items():
-            out.write(f"  {label}: {key}={_masked(value)}\n")
+            out.write(f"  {label}: {key}={_masked(key, value)}\n")
     if shown.bearer_token_env_var:
         out.write(f"  bearer token from: {shown.bearer_token_env_var}\n")
     out.write(f"  enabled: {'yes' if shown.enabled else 'no'}\n")
@@ -261,8 +275,11 @@ def get_command(name: str) -> int:
     out.write(f"  status: {_status_line(state)}\n")
     from glmcode.mcp.tools import hints, tool_name
 
+    left_out = dict(note.split(": ", 1) for note in _offered(state).left_out)
     for tool in state.tools:
         offered = "" if spec.offers(tool.name) else "  (not offered: enabled_tools/disabled_tools)"
+        if tool.name in left_out:
+            offered = f"  (left out: {left_out[tool.name]})"
         note = hints(tool)
         out.write(f"    {tool_name(name, tool.name)}{offered}{f'  [{note}]' if note else ''}\n")
         if tool.description:
@@ -270,9 +287,14 @@ def get_command(name: str) -> int:
     return 0 if state.status == "ready" else 1
 
 
-def _masked(value: str) -> str:
-    """A value as configured: references shown, literal secrets-to-be not."""
-    if "${" in value or len(value) < 16:
+def _masked(key: str, value: str) -> str:
+    """A value as configured: references shown; anything named like a secret, or shaped like
+    a token (long, one word, not a path), masked."""
+    if "${" in value:
+        return value
+    secret_name = _SECRET_NAME.search(key) is not None
+    token_shaped = len(value) >= 16 and not any(c in value for c in " /\\")
+    if not (secret_name or token_shaped):
         return value
     from glmcode.config.display import mask_secret
 
