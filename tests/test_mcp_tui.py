@@ -89,3 +89,15 @@ def test_mcp_command_prompts_resources_and_restart(session) -> None:
 
     term.send("/mcp restart calc\r")
     term.wait("calc is running: 8 tools", timeout=SLOW)
+
+
+def test_mcp_names_the_projects_servers_waiting_for_trust(fake_glm, tmp_path: Path) -> None:
+    project = tmp_path / "untrusted"
+    (project / ".git").mkdir(parents=True)
+    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"pcalc": {"command": sys.executable, "args": [str(CALC)]}}}))
+    with sessions(fake_glm, project) as start:
+        term, _, _ = start([])
+        term.send("/mcp\r")
+        shown = lambda screen: "glmcode trust" in screen.split("○ ", 1)[-1].replace("\n", " ") and "○ " in screen
+        screen = term.wait(shown).split("○ ", 1)[1].replace("\n", " ")
+    assert "the MCP server pcalc" in screen and "not started until you run" in screen

@@ -223,4 +223,5 @@ def load_settings(
         sources=MappingProxyType(dict(sources)),
         warnings=(*builder.warnings, *mcp_warnings),
         mcp_servers=servers,
+        mcp_untrusted=mcp_warnings,
     )

@@ -24,8 +24,12 @@ def _say(session: SessionHost, text: str, style: str = "") -> None:
 def show(session: SessionHost, argument: str) -> None:
     hub = session.ws.mcp
     words = argument.split()
+    untrusted = session.ws.settings.mcp_untrusted
     if hub is None:
-        _say(session, "No MCP servers are configured. `glmcode mcp add NAME -- CMD ARGS...` adds one; see docs/mcp.md.", "dim")
+        if not untrusted:
+            _say(session, "No MCP servers are configured. `glmcode mcp add NAME -- CMD ARGS...` adds one; see docs/mcp.md.", "dim")
+        for why in untrusted:
+            _say(session, f"○ {why}", "yellow")
         return
     if words[:1] == ["restart"]:
         _restart(session, hub, words[1:])
@@ -39,6 +43,8 @@ def show(session: SessionHost, argument: str) -> None:
         _server(session, hub, state, detailed=bool(words))
     for spec in hub.manager.disabled:
         _say(session, f"○ {spec.name}  disabled ({spec.source})", "dim")
+    for why in () if words else untrusted:
+        _say(session, f"○ {why}", "yellow")
 
 
 def _server(session: SessionHost, hub: Any, state: Any, *, detailed: bool) -> None:
