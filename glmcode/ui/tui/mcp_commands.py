@@ -37,6 +37,7 @@ def show(session: SessionHost, argument: str) -> None:
     if words and words[0] not in hub.manager.states:
         _say(session, f"No MCP server {words[0]}. /mcp lists them; /mcp restart NAME starts one again.", "yellow")
         return
+    hub.sync()  # servers that became ready since the last prompt: their left-out tools are known
     for state in hub.states:
         if words and state.name != words[0]:
             continue
