@@ -73,7 +73,9 @@ def test_mcp_command_prompts_resources_and_restart(session) -> None:
     _prompt_back(term)
     assert fake.requests[1].body["messages"][-1]["content"] == "Please review src/app.py carefully."
 
-    term.send("what is in @calc:notes://today ?\r")
+    term.send("what is in @calc:no")
+    term.wait("what is in @calc:no")
+    term.send("\t ?\r")  # Tab completes the mention from the server's resources
     term.wait("Noted.")
     _prompt_back(term)
     message = fake.requests[2].body["messages"][-1]["content"]

@@ -67,6 +67,15 @@ def test_completion_of_commands_and_mentioned_paths(tmp_path: Path) -> None:
     assert completions("mail a@b", hints, tmp_path) == []
 
 
+def test_completion_of_a_servers_resources_beside_the_paths(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    resources = [("docs:file:///guide.md", "guide"), ("calc:notes://today", "today")]
+    assert completions("read @d", [], tmp_path, resources) == [("@docs/", -2, "folder"), ("@docs:file:///guide.md", -2, "guide")]
+    assert completions("read @docs:", [], tmp_path, resources) == [("@docs:file:///guide.md", -6, "guide")]
+    assert completions("read @CALC:notes", [], tmp_path, resources) == [("@calc:notes://today", -11, "today")]
+    assert completions("read @calc:x", [], tmp_path, resources) == []
+
+
 def test_mentions_attach_files_once_and_say_when_they_are_cut(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("print(1)\n")
     (tmp_path / "big.txt").write_text("".join(f"{n}\n" for n in range(MAX_LINES + 10)))

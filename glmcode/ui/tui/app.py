@@ -314,8 +314,16 @@ class Session:
             commands=self.commands.hints,
             toolbar=self.toolbar,
             cycle_mode=self.cycle_mode,
+            resources=self._resource_mentions,
         )
         return reader.read
+
+    def _resource_mentions(self) -> list[tuple[str, str]]:
+        if self.ws.mcp is None:
+            return []
+        from glmcode.ui.tui.mcp_commands import resource_mentions
+
+        return resource_mentions(self)
 
     def _header(self) -> None:
         from glmcode import __version__

@@ -2,7 +2,7 @@
 
 Enter sends; Alt-Enter or Ctrl-J starts a new line; a pasted block arrives whole (bracketed
 paste) however many lines it has. History is kept per project; Ctrl-R searches it. Tab and
-typing complete slash commands and `@path` mentions. Shift-Tab changes the permission mode.
+typing complete slash commands, `@path` mentions and an MCP server's `@SERVER:URI` resources. Shift-Tab changes the permission mode.
 Ctrl-C clears what is typed, and on an empty prompt a second Ctrl-C (or Ctrl-D) leaves.
 
 The cursor is the terminal's own, at the caret, so an input method composes text in place.
@@ -27,9 +27,15 @@ class CommandHint:
     summary: str
 
 
-def completions(text_before: str, commands: Iterable[CommandHint], cwd: Path) -> list[tuple[str, int, str]]:
+def completions(
+    text_before: str,
+    commands: Iterable[CommandHint],
+    cwd: Path,
+    resources: Iterable[tuple[str, str]] = (),
+) -> list[tuple[str, int, str]]:
     """(replacement, start offset from the cursor, description) for what is typed so far: a
-    slash command at the start of the prompt, or the `@path` being typed."""
+    slash command at the start of the prompt, or the `@path` or `@SERVER:URI` being typed
+    (`resources` are the servers' `SERVER:URI` mentions with their names)."""
     if text_before.startswith("/") and " " not in text_before and "\n" not in text_before:
         typed = text_before[1:].lower()
         return [
@@ -41,6 +47,18 @@ def completions(text_before: str, commands: Iterable[CommandHint], cwd: Path) ->
     if not word.startswith("@"):
         return []
     partial = word[1:]
+    out = [
+        (f"@{mention}", -len(word), name)
+        for mention, name in resources
+        if mention.lower().startswith(partial.lower())
+    ][:MENTION_ENTRIES]
+    if ":" in partial and out:
+        return out  # a server's resource is being typed, not a path
+    paths = _paths(partial, word, cwd)
+    return paths + out[: MENTION_ENTRIES - len(paths)]
+
+
+def _paths(partial: str, word: str, cwd: Path) -> list[tuple[str, int, str]]:
     folder, _, stem = partial.rpartition("/")
     base = (cwd / folder) if folder else cwd
     try:
@@ -78,6 +96,7 @@ class PromptInput:
         commands: Callable[[], list[CommandHint]],
         toolbar: Callable[[], list[tuple[str, str]]],
         cycle_mode: Callable[[], None],
+        resources: Callable[[], list[tuple[str, str]]] = list,
     ) -> None:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.completion import Completer, Completion
@@ -92,7 +111,7 @@ class PromptInput:
 
         class _Completer(Completer):
             def get_completions(self, document: Any, complete_event: Any) -> Any:
-                for text, start, meta in completions(document.text_before_cursor, commands(), cwd):
+                for text, start, meta in completions(document.text_before_cursor, commands(), cwd, resources()):
                     yield Completion(text, start_position=start, display_meta=meta)
 
         keys = KeyBindings()

@@ -107,6 +107,14 @@ def prompt_hints(session: SessionHost) -> list[CommandHint]:
     return out
 
 
+def resource_mentions(session: SessionHost) -> list[tuple[str, str]]:
+    """Each running server's resources as the `SERVER:URI` a message can attach, with its name."""
+    hub = session.ws.mcp
+    if hub is None:
+        return []
+    return [(f"{state.name}:{r.uri}", r.name or r.description) for state in hub.states for r in state.resources]
+
+
 def run_prompt(session: SessionHost, name: str, argument: str) -> None:
     """`/mcp__SERVER__PROMPT args`: the server's prompt, filled in, sent as the message.
     Arguments are `key=value` words, or plain words taken in the prompt's order."""
