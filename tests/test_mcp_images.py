@@ -176,6 +176,16 @@ def test_a_model_that_sees_gets_the_image_right_after_the_tool_message(fake_glm,
     assert _image_parts([shown]) == [_chart_png()]
 
 
+def test_an_image_embedded_as_a_resource_goes_on_as_the_image(fake_glm, tmp_path: Path) -> None:
+    _config()
+    fake = fake_glm([_call("snapshot"), {"content": "Blue."}])
+    proc = run_glmcode(["exec", "--full-auto", "--model", "glm-4.6v", "show the snapshot"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    tool, shown = fake.requests[1].body["messages"][-2:]
+    assert tool["content"] == "The snapshot:\n[1 image returned (PNG 40x30); it follows in the next message]"
+    assert _image_parts([shown]) == [_chart_png()]
+
+
 def test_a_text_model_gets_the_vision_models_description_in_the_result(fake_glm, tmp_path: Path) -> None:
     _config()
     fake = fake_glm([

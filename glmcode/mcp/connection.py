@@ -324,11 +324,20 @@ def _content_text(block: Any) -> str:
     return f"[{kind or 'unknown'} content left out]"
 
 
+def _image_blob(block: Any) -> bool:
+    """An embedded resource holding an image (a screenshot saved as a resource, say) goes on as
+    the image it is."""
+    inner = getattr(block, "resource", None) if getattr(block, "type", "") == "resource" else None
+    return isinstance(getattr(inner, "blob", None), str) and str(getattr(inner, "mime_type", "") or "").startswith("image/")
+
+
 def _result(result: types.CallToolResult) -> RemoteResult:
     texts, images = [], []
     for block in result.content:
         if getattr(block, "type", "") == "image":
             images.append(RemoteImage(str(block.mime_type), str(block.data)))
+        elif _image_blob(block):
+            images.append(RemoteImage(str(block.resource.mime_type), str(block.resource.blob)))
         else:
             texts.append(_content_text(block))
     return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))

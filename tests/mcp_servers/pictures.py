@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 from mcp.server.mcpserver import Image, MCPServer
-from mcp_types import ImageContent
+from mcp_types import BlobResourceContents, EmbeddedResource, ImageContent
 from PIL import Image as Pillow
 
 app = MCPServer("pictures")
@@ -17,6 +18,15 @@ def chart() -> list[str | Image]:
     out = io.BytesIO()
     Pillow.new("RGB", (40, 30), "blue").save(out, "PNG")
     return ["Sales by month, as a bar chart:", Image(data=out.getvalue(), format="png")]
+
+
+@app.tool()
+def snapshot() -> list[str | EmbeddedResource]:
+    """Returns the chart as an embedded resource, as a screenshot tool might."""
+    out = io.BytesIO()
+    Pillow.new("RGB", (40, 30), "blue").save(out, "PNG")
+    blob = BlobResourceContents(uri="shot://chart.png", mime_type="image/png", blob=base64.b64encode(out.getvalue()).decode())
+    return ["The snapshot:", EmbeddedResource(type="resource", resource=blob)]
 
 
 @app.tool()
