@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -205,6 +206,27 @@ def test_servers_end_with_glmcode_even_when_it_is_terminated(fake_glm, tmp_path:
     assert proc.wait(30) == 130
     with pytest.raises(ProcessLookupError):
         os.kill(server_pid, 0)
+
+
+def test_a_server_still_starting_ends_at_once_with_glmcode(fake_glm, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    mute = tmp_path / "mute.py"  # never answers and never reads its stdin, so no EOF ends it
+    mute.write_text(f"import os, pathlib, time\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\ntime.sleep(600)\n")
+    _config({"mute": {"command": sys.executable, "args": [str(mute)]}})
+    fake = fake_glm([{"content": "x"}])
+    env = {**os.environ, **_env(fake)}
+    proc = subprocess.Popen([sys.executable, "-m", "glmcode", "exec", "--full-auto", "go"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + SLOW_START
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, "the server never started"
+        time.sleep(0.02)
+    server_pid = int(pid_file.read_text())
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 130
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)
+    assert fake.requests == []
 
 
 def test_a_tool_list_change_reaches_the_next_request_of_the_same_run(fake_glm, tmp_path: Path) -> None:

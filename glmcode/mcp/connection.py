@@ -58,7 +58,14 @@ class Connection:
                     timed_out = True
                     outer.cancel_scope.cancel()
 
+                async def stopper() -> None:
+                    # Leaving while a server still starts ends its start too (and so its
+                    # process), rather than waiting for an answer it may never give.
+                    await stop.wait()
+                    outer.cancel_scope.cancel()
+
                 outer.start_soon(watchdog)
+                outer.start_soon(stopper)
                 await self._serve(stop, ready)
                 outer.cancel_scope.cancel()
         except Exception as exc:
