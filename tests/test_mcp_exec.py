@@ -110,9 +110,10 @@ def test_errors_timeouts_and_a_crash_become_results_the_model_can_act_on(fake_gl
     assert failed.startswith("Error") and "cannot do that: no" in failed
     assert timed_out.startswith("Error:") and "did not answer within 5s (tool_timeout_s)" in timed_out
     assert after_timeout == "4"  # the server is still there after a call that hung
-    assert crashed.startswith("Error:") and "went away" in crashed and "/mcp restart calc" in crashed
+    assert crashed.startswith("Error:") and "went away" in crashed and "It stays unavailable for the rest of this run." in crashed
     assert after_crash.startswith("Error:") and "not running" in after_crash
     assert "crashing on purpose" in after_crash  # the tail of its stderr
+    assert "MCP server calc went away" in proc.stderr and "crashing on purpose" in proc.stderr  # told when it happens
     assert proc.stdout == "done\n"
 
 
@@ -130,7 +131,7 @@ def test_servers_that_cannot_start_or_hang_are_named_and_the_run_goes_on(fake_gl
     assert "MCP server ghost is not available: the command was not found" in proc.stderr
     assert "MCP server slow is not available: it did not start within 1s (startup_timeout_s)" in proc.stderr
     assert "hang: waiting forever" in proc.stderr  # the tail of its stderr
-    assert "/mcp restart slow" in proc.stderr
+    assert "Going on without it." in proc.stderr and "/mcp restart" not in proc.stderr  # exec has none
     assert _tool_messages(fake.requests[1].body) == ["7"]
 
 
@@ -255,3 +256,18 @@ def test_mcp_get_shows_the_server_with_its_secrets_masked(tmp_path: Path) -> Non
     assert "env: OTHER=sk0…fXYZ" in out  # shaped like a key
     assert "status: ready · 8 tools, 7 offered" in out and "mcp__calc__add" in out
     assert "mcp__calc__crash  (not offered: enabled_tools/disabled_tools)" in out
+
+
+def test_a_tool_whose_arguments_are_not_an_object_is_left_out_alone(fake_glm, tmp_path: Path) -> None:
+    odd = Path(__file__).resolve().parent / "mcp_servers" / "odd.py"
+    _config({"odd": {"command": sys.executable, "args": [str(odd)]}})
+    fake = fake_glm([_call("mcp__odd__loose", {"n": 3}), {"content": "done"}])
+    proc = run_glmcode(["exec", "--full-auto", "go"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    offered = {t["function"]["name"]: t["function"]["parameters"] for t in fake.requests[0].body["tools"]}
+    assert "mcp__odd__echo" in offered and "mcp__odd__pairs" not in offered
+    assert offered["mcp__odd__loose"]["type"] == "object"  # a schema that only forgot its type is mended
+    assert _tool_messages(fake.requests[1].body) == ['{"n": 3}']
+    shown = run_glmcode(["mcp", "get", "odd"], tmp_path)
+    assert "status: ready · 3 tools, 2 offered" in shown.stdout
+    assert "pairs  (left out: its input schema describes array, not an object of arguments)" in shown.stdout

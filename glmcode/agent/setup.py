@@ -71,12 +71,15 @@ def open_workspace(
     checkpoints: bool | None = None,
     hooks: HookConfig | None = None,
     tls: Callable[[], Any] | None = None,
+    mcp_restart: bool = False,
 ) -> Workspace:
     """`resume`: continue that session (its file, id and conversation) instead of a new one.
     `checkpoints`: snapshot the workspace before each run's changes, for /undo and /rewind;
     by default on when someone is there to approve calls (an interactive session).
     `hooks`: the hooks in force, read from the config files when not given.
-    `tls`: the TLS context, when the caller began making it early (llm/tls.py)."""
+    `tls`: the TLS context, when the caller began making it early (llm/tls.py).
+    `mcp_restart`: the frontend has /mcp restart, so what is said of a server that is down
+    may point to it."""
     from glmcode.agent.context import build_system_prompt
     from glmcode.hooks.config import load_hooks
     from glmcode.llm.catalog import get_model, max_tokens_for
@@ -101,7 +104,7 @@ def open_workspace(
         from glmcode.mcp.hub import McpHub
 
         # Started first: the servers come up while the rest of the workspace is built.
-        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key, cwd)
+        mcp = McpHub(settings.mcp_servers, registry, env, settings.api_key, cwd, restartable=mcp_restart)
         mcp.start()
     model = get_model(settings.model)
     config = ClientConfig(

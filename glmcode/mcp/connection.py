@@ -16,6 +16,7 @@ from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 
 from glmcode.mcp.launch import Launch
+from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
     STDERR_TAIL_CHARS,
     CallFailed,
@@ -40,6 +41,7 @@ class Connection:
         self._tasks: Any = None
         self._relisting: anyio.Event | None = None  # set once a tools/list_changed is read
         self._finished = anyio.Event()  # the connection is over and the state says why
+        self._set_aside = SetAside()
 
     async def run(self, stop: anyio.Event) -> None:
         """Connects, serves until `stop` is set or the server goes away, then disconnects.
@@ -94,7 +96,7 @@ class Connection:
             self._tasks = tasks
             gone = anyio.Event()
             inbox_in, inbox = anyio.create_memory_object_stream[Any](0)
-            tasks.start_soon(_pump, read, inbox_in, gone)
+            tasks.start_soon(_pump, read, inbox_in, gone, self._set_aside)
             session = await stack.enter_async_context(
                 ClientSession(inbox, write, message_handler=self._on_message, client_info=CLIENT_INFO)
             )
@@ -103,7 +105,7 @@ class Connection:
             state.server_info = f"{info.name} {info.version}".strip() if info else ""
             caps = init.capabilities
             if caps.tools is not None:
-                state.tools = await _all_tools(session)
+                state.tools = await _all_tools(session, self._set_aside)
             if caps.prompts is not None:
                 state.prompts = await _all_prompts(session)
             if caps.resources is not None:
@@ -170,7 +172,7 @@ class Connection:
             return
         try:
             if what == "tools":
-                self.state.tools = await _all_tools(session)
+                self.state.tools = await _all_tools(session, self._set_aside)
             elif what == "prompts":
                 self.state.prompts = await _all_prompts(session)
             else:
@@ -215,7 +217,7 @@ class Connection:
                 name = self.state.name
                 raise CallFailed(
                     f"the MCP server {name} stopped answering during the call ({exc.message}); it "
-                    f"may have gone away.\nThe user can bring it back with /mcp restart {name}."
+                    f"may have gone away.\n{self.state.how_back()}"
                 ) from None
             raise CallFailed(f"{self.state.name} refused the call: {exc.message}") from None
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
@@ -236,7 +238,7 @@ class Connection:
             await self._finished.wait()
         return (
             f"the MCP server {self.state.name} went away during the call: {self.state.failure()}\n"
-            f"The user can bring it back with /mcp restart {self.state.name}."
+            f"{self.state.how_back()}"
         )
 
     async def get_prompt(self, name: str, args: dict[str, str]) -> str:
@@ -266,12 +268,13 @@ class Connection:
         return "\n".join(parts)
 
 
-async def _pump(read: Any, inbox: Any, gone: anyio.Event) -> None:
-    """Forwards the transport's messages to the session and notes when the stream ends, which
-    is how a server that exits or drops the connection is noticed."""
+async def _pump(read: Any, inbox: Any, gone: anyio.Event, set_aside: SetAside) -> None:
+    """Forwards the transport's messages to the session (tool listings mended first) and notes
+    when the stream ends, which is how a server that exits or drops the connection is noticed."""
     try:
         async with inbox:
             async for item in read:
+                set_aside.repair(getattr(item, "message", None))
                 await inbox.send(item)
     except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream):
         pass
@@ -292,11 +295,12 @@ async def _pages(fetch: Any, field: str) -> list[Any]:
     return items
 
 
-async def _all_tools(session: ClientSession) -> tuple[RemoteTool, ...]:
+async def _all_tools(session: ClientSession, set_aside: SetAside) -> tuple[RemoteTool, ...]:
     out = []
     for tool in await _pages(session.list_tools, "tools"):
         hints = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
-        out.append(RemoteTool(tool.name, tool.description or "", dict(tool.input_schema or {}), hints))
+        schema = set_aside.schema_of(tool.name, dict(tool.input_schema or {}))
+        out.append(RemoteTool(tool.name, tool.description or "", schema, hints))
     return tuple(out)
 
 

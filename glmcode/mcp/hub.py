@@ -23,13 +23,16 @@ class McpHub:
         env: Mapping[str, str],
         api_key: str | None,
         workspace: Path | None = None,
+        *,
+        restartable: bool = False,
     ) -> None:
-        self.manager = McpManager(specs, env, api_key, workspace)
+        self.manager = McpManager(specs, env, api_key, workspace, restartable=restartable)
         self.registry = registry
         self.left_out: dict[str, tuple[str, ...]] = {}
         self.withheld: dict[str, dict[str, str]] = {}  # server -> {tool: why it is not offered}
         self._seen: dict[str, tuple[str, int]] = {}  # server -> (status, version) last synced
         self._offered: dict[str, tuple[Tool, ...]] = {}  # server -> its tools in the registry
+        self._told_gone: set[tuple[str, int]] = set()  # (server, version) said to have gone away in a run
 
     def start(self) -> None:
         self.manager.start()
@@ -52,12 +55,10 @@ class McpHub:
         self.manager.wait_settled()
         for state in self.states:
             seen = self._seen.get(state.name)
-            if state.status == "failed" and (seen is None or seen[0] != "failed"):
-                yield Notice(
-                    f"MCP server {state.name} is not available: {state.failure()}\n"
-                    f"Going on without it; /mcp restart {state.name} tries again.",
-                    "warning",
-                )
+            told = (state.name, state.version) in self._told_gone
+            if state.status == "failed" and (seen is None or seen[0] != "failed") and not told:
+                again = f"; /mcp restart {state.name} tries again" if state.restartable else ""
+                yield Notice(f"MCP server {state.name} is not available: {state.failure()}\nGoing on without it{again}.", "warning")
             elif state.status == "starting":
                 yield Notice(f"MCP server {state.name} is still starting; going on without it for now.", "warning")
         self.sync()
@@ -66,6 +67,11 @@ class McpHub:
         """Within a run: the tools of a server that announced a new list are in the registry
         before the next request. A server that went away keeps its tools until the next run,
         so that a call to one says why it failed rather than that there is no such tool."""
+        for state in self.states:
+            key = (state.name, state.version)
+            if state.status == "failed" and self._seen.get(state.name, ("",))[0] == "ready" and key not in self._told_gone:
+                self._told_gone.add(key)
+                yield Notice(f"MCP server {state.name} went away: {state.failure()}\nIts tools answer with an error for now.", "warning")
         changed = [
             s.name for s in self.states
             if s.status == "ready" and self._seen.get(s.name, ("", -1))[1] != s.version

@@ -22,12 +22,22 @@ _CLOSE_TIMEOUT_S = 8.0
 
 class McpManager:
     def __init__(
-        self, specs: Sequence[ServerSpec], env: Mapping[str, str], api_key: str | None, workspace: Path | None = None
+        self,
+        specs: Sequence[ServerSpec],
+        env: Mapping[str, str],
+        api_key: str | None,
+        workspace: Path | None = None,
+        *,
+        restartable: bool = False,
     ) -> None:
+        """`restartable`: the frontend offers /mcp restart, so messages may point to it."""
         self._env = dict(env)
         self._api_key = api_key
         self._workspace = workspace
-        self.states: dict[str, ServerState] = {s.name: ServerState(s) for s in specs if s.enabled}
+        self.restartable = restartable
+        self.states: dict[str, ServerState] = {
+            s.name: ServerState(s, restartable=restartable) for s in specs if s.enabled
+        }
         self.disabled: tuple[ServerSpec, ...] = tuple(s for s in specs if not s.enabled)
         self._loop = asyncio.new_event_loop()
         self._conns: dict[str, Any] = {}
@@ -125,7 +135,7 @@ class McpManager:
         """Stops the server if it runs, starts it again and waits for it to settle."""
         self._stop(name)
         old = self.states[name]
-        self.states[name] = ServerState(old.spec, version=old.version + 1)
+        self.states[name] = ServerState(old.spec, version=old.version + 1, restartable=self.restartable)
         self._begin(name)
         self.wait_settled([name])
         return self.states[name]

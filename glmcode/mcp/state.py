@@ -15,7 +15,7 @@ STDERR_TAIL_CHARS = 2000
 class RemoteTool:
     name: str
     description: str
-    input_schema: dict[str, Any]
+    input_schema: Any  # as the server sent it; checked when the tool is offered
     annotations: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,6 +72,13 @@ class ServerState:
     server_info: str = ""
     version: int = 0
     settled: threading.Event = field(default_factory=threading.Event)  # ready or failed
+    restartable: bool = False  # the frontend has /mcp restart
+
+    def how_back(self) -> str:
+        """What can be done about the server being down, for the model's result."""
+        if self.restartable:
+            return f"The user can bring it back with /mcp restart {self.name}."
+        return "It stays unavailable for the rest of this run."
 
     @property
     def name(self) -> str:

@@ -79,7 +79,7 @@ class PlanSearch:
         if not state.settled.is_set():  # a run waits for servers; a restart may be under way
             self._manager.wait_settled([name])
             state = self._manager.states[name]
-        again = f"The user can start it again with /mcp restart {name}."
+        again = state.how_back()
         if state.status == "starting":
             raise WebError(
                 f"web_search goes through the MCP server {name}, which is still starting after "

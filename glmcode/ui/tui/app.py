@@ -55,7 +55,7 @@ def interactive_command(
         approver = PausingApprover(TerminalApprover(console, save_rule))
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
-    ws = open_workspace(settings, cwd, approver=approver, resume=earlier, hooks=run.hooks)
+    ws = open_workspace(settings, cwd, approver=approver, resume=earlier, hooks=run.hooks, mcp_restart=True)
     from glmcode.ui.signals import sigterm_as_interrupt
 
     try:
