@@ -28,7 +28,7 @@ class McpHub:
     ) -> None:
         self.manager = McpManager(specs, env, api_key, workspace, restartable=restartable)
         self.registry = registry
-        self.left_out: dict[str, tuple[str, ...]] = {}
+        self.left_out: dict[str, tuple[tuple[str, str], ...]] = {}  # server -> (tool, why)
         self.withheld: dict[str, dict[str, str]] = {}  # server -> {tool: why it is not offered}
         self._seen: dict[str, tuple[str, int]] = {}  # server -> (status, version) last synced
         self._offered: dict[str, tuple[Tool, ...]] = {}  # server -> its tools in the registry

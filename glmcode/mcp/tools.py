@@ -34,7 +34,7 @@ class Offered:
     """What a server's tools became: the tools, and a note for each one left out."""
 
     tools: tuple[Tool, ...]
-    left_out: tuple[str, ...]
+    left_out: tuple[tuple[str, str], ...]  # (the server's name for the tool, why it is left out)
 
 
 def tool_name(server: str, tool: str) -> str:
@@ -65,16 +65,16 @@ def offer(state: ServerState, call: Call, withheld: Mapping[str, str] | None = N
             continue
         why = (withheld or {}).get(remote.name)
         if why is not None:
-            left_out.append(f"{remote.name}: {why}")
+            left_out.append((remote.name, why))
             continue
         name = tool_name(state.name, remote.name)
         if name in seen:
-            left_out.append(f"{remote.name}: its name becomes {name}, like another tool's")
+            left_out.append((remote.name, f"its name becomes {name}, like another tool's"))
             continue
         try:
             schema = for_glm(remote.input_schema)
         except SchemaRefused as exc:
-            left_out.append(f"{remote.name}: {exc}")
+            left_out.append((remote.name, str(exc)))
             continue
         seen.add(name)
         tools.append(_tool(state.name, remote, name, schema, call))

@@ -275,7 +275,7 @@ def get_command(name: str) -> int:
     out.write(f"  status: {_status_line(state)}\n")
     from glmcode.mcp.tools import hints, tool_name
 
-    left_out = dict(note.split(": ", 1) for note in _offered(state).left_out)
+    left_out = dict(_offered(state).left_out)
     for tool in state.tools:
         offered = "" if spec.offers(tool.name) else "  (not offered: enabled_tools/disabled_tools)"
         if tool.name in left_out:

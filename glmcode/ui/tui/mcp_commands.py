@@ -54,16 +54,16 @@ def _server(session: SessionHost, hub: Any, state: Any, *, detailed: bool) -> No
 
     mark = {"ready": "●", "starting": "…", "failed": "✗"}.get(state.status, "○")
     style = {"ready": "green", "failed": "red"}.get(state.status, "dim")
-    withheld = hub.withheld.get(state.name, {})
-    offered = [t for t in state.tools if state.spec.offers(t.name) and t.name not in withheld]
+    left_out = dict(hub.left_out.get(state.name, ()))
+    offered = [t for t in state.tools if state.spec.offers(t.name) and t.name not in left_out]
     what = f"{count(len(offered), 'tool')}, {count(len(state.prompts), 'prompt')}, {count(len(state.resources), 'resource')}"
     _say(session, f"{mark} {state.name}  {state.status}  {state.spec.transport} {state.spec.target}", style)
     _say(session, f"  {what} · from {state.spec.source}" + (f" · {state.server_info}" if state.server_info else ""), "dim")
     if state.status == "failed":
         _say(session, "  " + state.failure().replace("\n", "\n  "), "red")
         _say(session, f"  /mcp restart {state.name} tries again", "dim")
-    for note in hub.left_out.get(state.name, ()):
-        _say(session, f"  left out: {note}", "yellow")
+    for tool_left, why in left_out.items():
+        _say(session, f"  left out: {tool_left}: {why}", "yellow")
     if not detailed:
         return
     for tool in offered:
