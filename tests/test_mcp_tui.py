@@ -103,3 +103,38 @@ def test_mcp_names_the_projects_servers_waiting_for_trust(fake_glm, tmp_path: Pa
         shown = lambda screen: "glmcode trust" in screen.split("○ ", 1)[-1].replace("\n", " ") and "○ " in screen
         screen = term.wait(shown).split("○ ", 1)[1].replace("\n", " ")
     assert "the MCP server pcalc" in screen and "not started until you run" in screen
+
+
+def _gated(tmp_path: Path) -> Path:
+    """The calc server, made to start only once the returned file exists."""
+    gate, gated = tmp_path / "open", tmp_path / "gated.py"
+    gated.write_text(
+        "import pathlib, runpy, sys, time\n"
+        f"while not pathlib.Path({str(gate)!r}).exists():\n    time.sleep(0.02)\n"
+        f"sys.argv = [{str(CALC)!r}]\nrunpy.run_path({str(CALC)!r}, run_name='__main__')\n"
+    )
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "glmcode" / "config.toml"
+    config.write_text(config.read_text().replace(json.dumps(str(CALC)), json.dumps(str(gated))))
+    return gate
+
+
+def test_a_prompt_typed_before_its_server_is_ready_waits_for_it(session, tmp_path: Path) -> None:
+    gate = _gated(tmp_path)
+    term, fake, _ = session([{"content": "Reviewed."}])
+    term.wait("(shift-tab)")
+    term.send("/mcp__calc__review src/app.py\r")
+    term.wait("Waiting for MCP server calc to start…")
+    gate.touch()
+    term.wait("Reviewed.", timeout=SLOW)
+    assert fake.requests[0].body["messages"][-1]["content"] == "Please review src/app.py carefully."
+
+
+def test_a_resource_typed_before_its_server_is_ready_waits_for_it(session, tmp_path: Path) -> None:
+    gate = _gated(tmp_path)
+    term, fake, _ = session([{"content": "Noted."}])
+    term.wait("(shift-tab)")
+    term.send("what is in @calc:notes://today ?\r")
+    term.wait("Waiting for MCP server calc to start…")
+    gate.touch()
+    term.wait("Noted.", timeout=SLOW)
+    assert '<attached resource="calc:notes://today">\nbuy milk\n</attached>' in fake.requests[0].body["messages"][-1]["content"]

@@ -108,11 +108,14 @@ class McpManager:
     def _submit(self, name: str, make: Any, timeout: float | None = None) -> Any:
         if self._closed:
             raise CallFailed("glmcode is shutting down")
+        if name in self.states:
+            self.wait_settled([name])  # a call made while the server still starts waits for it
         conn = self._conns.get(name)
         state = self.states.get(name)
         if conn is None or state is None or state.status != "ready":
-            text = state.failure() if state is not None else "no such server"
-            raise CallFailed(f"the MCP server {name} is not running: {text}")
+            if state is None:
+                raise CallFailed(f"there is no MCP server {name}")
+            raise CallFailed(f"the MCP server {name} is not running" + (f": {state.failure()}" if state.error else ""))
         future = asyncio.run_coroutine_threadsafe(make(conn), self._loop)
         try:
             return future.result(timeout)

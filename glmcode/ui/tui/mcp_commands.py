@@ -115,14 +115,26 @@ def resource_mentions(session: SessionHost) -> list[tuple[str, str]]:
     return [(f"{state.name}:{r.uri}", r.name or r.description) for state in hub.states for r in state.resources]
 
 
+def _await_server(session: SessionHost, hub: Any, name: str) -> None:
+    """A prompt or resource typed before its server is ready waits for it, as a message does."""
+    if not hub.manager.states[name].settled.is_set():
+        _say(session, f"  Waiting for MCP server {name} to start…", "dim")
+        hub.manager.wait_settled([name])
+
+
 def run_prompt(session: SessionHost, name: str, argument: str) -> None:
     """`/mcp__SERVER__PROMPT args`: the server's prompt, filled in, sent as the message.
     Arguments are `key=value` words, or plain words taken in the prompt's order."""
     from glmcode.mcp.state import CallFailed
     from glmcode.mcp.tools import tool_name
 
+    from glmcode.mcp.tools import server_of
+
     hub = session.ws.mcp
     found = None
+    server = server_of(name)
+    if hub is not None and server in hub.manager.states:
+        _await_server(session, hub, server)
     for state in hub.states if hub is not None else ():
         for prompt in state.prompts:
             if tool_name(state.name, prompt.name) == name:
@@ -170,6 +182,7 @@ def attach_resources(session: SessionHost, text: str) -> str:
         server, uri = match.group(1), match.group(2).rstrip(".,;:!?)]}")
         if server not in hub.manager.states:
             return match.group(0)
+        _await_server(session, hub, server)
         try:
             content = hub.manager.read_resource(server, uri)
         except CallFailed as exc:
