@@ -271,3 +271,28 @@ def test_a_tool_whose_arguments_are_not_an_object_is_left_out_alone(fake_glm, tm
     shown = run_glmcode(["mcp", "get", "odd"], tmp_path)
     assert "status: ready · 3 tools, 2 offered" in shown.stdout
     assert "pairs  (left out: its input schema describes array, not an object of arguments)" in shown.stdout
+
+
+def test_an_http_server_that_refuses_is_named_with_its_status(tmp_path: Path, http_servers: tuple[str, str]) -> None:
+    import http.server
+    import threading
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    door = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=door.serve_forever, daemon=True).start()
+    try:
+        locked = f"http://127.0.0.1:{door.server_address[1]}/mcp"
+        _config({"locked": {"url": locked}, "wrong": {"url": http_servers[1]}})  # an SSE server taken for HTTP
+        proc = run_glmcode(["mcp", "list"], tmp_path)
+    finally:
+        door.shutdown()
+    assert f"{locked} answered HTTP 401 (check the token or headers)" in proc.stdout
+    assert f'{http_servers[1]} answered HTTP 405 (is the URL right? an SSE server needs transport = "sse")' in proc.stdout

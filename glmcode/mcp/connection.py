@@ -42,6 +42,7 @@ class Connection:
         self._relisting: anyio.Event | None = None  # set once a tools/list_changed is read
         self._finished = anyio.Event()  # the connection is over and the state says why
         self._set_aside = SetAside()
+        self.http_refusal = 0  # the last HTTP error status the server answered, for the message
 
     async def run(self, stop: anyio.Event) -> None:
         """Connects, serves until `stop` is set or the server goes away, then disconnects.
@@ -71,7 +72,7 @@ class Connection:
                 await self._serve(stop, ready)
                 outer.cancel_scope.cancel()
         except Exception as exc:
-            state.error = describe_error(exc, state.spec.target)
+            state.error = describe_error(exc, state.spec.target, self.http_refusal)
             state.status = "failed"
         finally:
             self.session = None
@@ -146,8 +147,14 @@ class Connection:
             from mcp.shared._httpx_utils import create_mcp_http_client
 
             async with create_mcp_http_client(headers=dict(launch.headers or {})) as http:
+                # The SDK turns a refusal into a bare "error response"; its status says what to fix.
+                http.event_hooks = {"response": [self._note_status]}
                 async with streamable_http_client(launch.url, http_client=http) as streams:
                     yield streams[0], streams[1]
+
+    async def _note_status(self, response: Any) -> None:
+        if response.status_code >= 400:
+            self.http_refusal = response.status_code
 
     async def _on_message(self, message: Any) -> None:
         method = getattr(message, "method", "")
@@ -354,10 +361,13 @@ def _result(result: types.CallToolResult) -> RemoteResult:
     return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))
 
 
-def describe_error(exc: BaseException, target: str) -> str:
-    """A failure to connect, said so the user knows what to fix."""
+def describe_error(exc: BaseException, target: str, http_status: int = 0) -> str:
+    """A failure to connect, said so the user knows what to fix; `http_status`: the error
+    status an HTTP server answered on the way, if any."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
+    if http_status and isinstance(exc, MCPError) and exc.message != "Connection closed":
+        return _refused(target, http_status)
     if isinstance(exc, FileNotFoundError):
         return f"the command was not found ({exc.filename or target}); check `command` and PATH"
     if isinstance(exc, PermissionError):
@@ -369,11 +379,19 @@ def describe_error(exc: BaseException, target: str) -> str:
     name = type(exc).__name__
     if name == "HTTPStatusError":
         response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", "?")
-        hint = " (check the token or headers)" if status in (401, 403) else ""
-        return f"{target} answered HTTP {status}{hint}"
+        return _refused(target, getattr(response, "status_code", 0))
     if name in ("ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"):
         return f"cannot reach {target}: {exc or name}"
     if isinstance(exc, OSError):
         return f"cannot start it: {exc.strerror or exc}"
     return f"{name}: {exc}"
+
+
+def _refused(target: str, status: int) -> str:
+    if status in (401, 403):
+        hint = " (check the token or headers)"
+    elif status in (404, 405):
+        hint = ' (is the URL right? an SSE server needs transport = "sse")'
+    else:
+        hint = ""
+    return f"{target} answered HTTP {status or '?'}{hint}"
