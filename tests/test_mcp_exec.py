@@ -296,3 +296,15 @@ def test_an_http_server_that_refuses_is_named_with_its_status(tmp_path: Path, ht
         door.shutdown()
     assert f"{locked} answered HTTP 401 (check the token or headers)" in proc.stdout
     assert f'{http_servers[1]} answered HTTP 405 (is the URL right? an SSE server needs transport = "sse")' in proc.stdout
+
+
+def test_a_server_that_writes_other_things_to_stdout_still_works_and_stays_quiet(fake_glm, tmp_path: Path) -> None:
+    chatty = tmp_path / "chatty.py"
+    chatty.write_text(f"import runpy, sys\nprint('calc server 1.0 starting', flush=True)\nsys.argv = [{str(CALC)!r}]\n"
+                      f"runpy.run_path({str(CALC)!r}, run_name='__main__')\n")
+    _config({"calc": {"command": sys.executable, "args": [str(chatty)]}})
+    fake = fake_glm([_call("mcp__calc__add", {"a": 2, "b": 3}), {"content": "5"}])
+    proc = run_glmcode(["exec", "--full-auto", "add"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    assert _tool_messages(fake.requests[1].body) == ["5"]
+    assert "Traceback" not in proc.stderr and "JSONRPC" not in proc.stderr

@@ -5,6 +5,7 @@ learns goes into the server's `ServerState` as plain data.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -27,6 +28,10 @@ from glmcode.mcp.state import (
     RemoteTool,
     ServerState,
 )
+
+# The SDK logs a server's stray stdout lines with a traceback each; with no handler of its own,
+# Python would print them over the terminal's screen. What matters reaches the server's state.
+logging.getLogger("mcp").addHandler(logging.NullHandler())
 
 CLIENT_INFO = types.Implementation(name="glmcode", version="0")
 _PAGES = 50  # a server that paginates forever must not hang the start
