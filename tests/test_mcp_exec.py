@@ -308,3 +308,13 @@ def test_a_server_that_writes_other_things_to_stdout_still_works_and_stays_quiet
     assert proc.returncode == 0, proc.stderr
     assert _tool_messages(fake.requests[1].body) == ["5"]
     assert "Traceback" not in proc.stderr and "JSONRPC" not in proc.stderr
+
+
+def test_mcp_add_says_when_a_secret_goes_into_the_file_as_it_is(tmp_path: Path) -> None:
+    literal = run_glmcode(["mcp", "add", "docs", "--url", "https://example.com/mcp", "--header", "Authorization=Bearer sk-12345678901234567"], tmp_path)
+    assert literal.returncode == 0, literal.stderr
+    assert "note: --header Authorization is written into ~/.config/glmcode/config.toml as it is" in literal.stdout
+    referred = run_glmcode(["mcp", "add", "wiki", "--url", "https://example.com/wiki", "--header", "Authorization=Bearer ${WIKI_TOKEN}",
+                            "--header", "X-Team=core"], tmp_path)
+    assert referred.returncode == 0, referred.stderr
+    assert "note:" not in referred.stdout

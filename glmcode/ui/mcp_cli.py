@@ -115,6 +115,11 @@ def add_command(
         return _fail(str(exc))
     out = sys.stdout
     out.write(f"added MCP server {spec.name} ({spec.transport} {spec.target}) to {tilde(path)}\n")
+    for label, values in (("--env", spec.env), ("--header", spec.headers)):
+        for key, value in values.items():
+            if _masked(key, value) != value:  # a secret, written as it is
+                out.write(f"note: {label} {key} is written into {tilde(path)} as it is; "
+                          f"'{key}=${{VARIABLE}}' (in single quotes) keeps it in your environment instead\n")
     if scope == "project" and not _trusted(is_trusted, root):
         out.write("it starts once you run `glmcode trust` in this project\n")
     return 0
