@@ -68,6 +68,12 @@ def test_names_and_results() -> None:
     assert server_of("mcp__db__run_query") == "db" and server_of("read_file") is None
     structured = as_tool_result(RemoteResult(structured={"rows": 3}), "mcp__db__q")
     assert json.loads(structured.output) == {"rows": 3} and not structured.is_error and structured.images == ()
+    summary = as_tool_result(RemoteResult(texts=("3 rows",), structured={"rows": 3}), "mcp__db__q")
+    assert summary.output.startswith("3 rows\n") and json.loads(summary.output.split("\n", 1)[1]) == {"rows": 3}
+    echoed = as_tool_result(RemoteResult(texts=('{"rows": 3}',), structured={"rows": 3}), "mcp__db__q")
+    assert echoed.output == '{"rows": 3}'
+    wrapped = as_tool_result(RemoteResult(texts=("7",), structured={"result": 7}), "mcp__db__q")
+    assert wrapped.output == "7"
     error = as_tool_result(RemoteResult(texts=("no such table",), is_error=True), "mcp__db__q")
     assert error.is_error and error.output == "no such table"
     big = as_tool_result(RemoteResult(texts=("\n".join(f"line {n}" for n in range(5000)),)), "mcp__db__q")

@@ -16,12 +16,12 @@ import mcp_types as types
 from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 
+from glmcode.mcp.content import as_result
 from glmcode.mcp.launch import Launch
 from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
     STDERR_TAIL_CHARS,
     CallFailed,
-    RemoteImage,
     RemotePrompt,
     RemoteResource,
     RemoteResult,
@@ -242,7 +242,7 @@ class Connection:
             # is read before the result goes back, so the next request already offers it.
             with anyio.move_on_after(timeout):
                 await relisting.wait()
-        return _result(result)
+        return as_result(result)
 
     async def _gone_message(self) -> str:
         # The connection winds down at once; once it has, the state says what happened.
@@ -328,42 +328,6 @@ async def _all_resources(session: ClientSession) -> tuple[RemoteResource, ...]:
         RemoteResource(str(r.uri), r.name, r.description or "", r.mime_type or "")
         for r in await _pages(session.list_resources, "resources")
     )
-
-
-def _content_text(block: Any) -> str:
-    kind = getattr(block, "type", "")
-    if kind == "text":
-        return str(block.text)
-    if kind == "image":
-        return f"[image ({block.mime_type}) left out]"
-    if kind == "audio":
-        return f"[audio ({block.mime_type}) left out: glmcode passes no audio to the model]"
-    if kind == "resource":
-        inner = block.resource
-        text = getattr(inner, "text", None)
-        return text if isinstance(text, str) else f"[binary resource {inner.uri} ({inner.mime_type}) left out]"
-    if kind == "resource_link":
-        return f"[resource {block.uri}" + (f": {block.description}" if block.description else "") + "]"
-    return f"[{kind or 'unknown'} content left out]"
-
-
-def _image_blob(block: Any) -> bool:
-    """An embedded resource holding an image (a screenshot saved as a resource, say) goes on as
-    the image it is."""
-    inner = getattr(block, "resource", None) if getattr(block, "type", "") == "resource" else None
-    return isinstance(getattr(inner, "blob", None), str) and str(getattr(inner, "mime_type", "") or "").startswith("image/")
-
-
-def _result(result: types.CallToolResult) -> RemoteResult:
-    texts, images = [], []
-    for block in result.content:
-        if getattr(block, "type", "") == "image":
-            images.append(RemoteImage(str(block.mime_type), str(block.data)))
-        elif _image_blob(block):
-            images.append(RemoteImage(str(block.resource.mime_type), str(block.resource.blob)))
-        else:
-            texts.append(_content_text(block))
-    return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))
 
 
 def describe_error(exc: BaseException, target: str, http_status: int = 0) -> str:

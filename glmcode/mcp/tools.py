@@ -107,10 +107,23 @@ def as_tool_result(result: RemoteResult, tool: str) -> ToolResult:
     """The result as text for the model, with the images that can be sent beside it (the
     runner decides how they reach the model) and a note for each that cannot."""
     parts = [t for t in result.texts if t]
-    if result.structured is not None and not parts:
+    if result.structured is not None and not any(_same_json(t, result.structured) for t in parts):
+        # Servers are asked to repeat structured content as text; one that sent other words
+        # instead (a summary, say) still has its data reach the model.
         parts.append(json.dumps(result.structured, ensure_ascii=False, indent=2))
     found = checked(result.images, tool)
     parts.extend(found.notes)
     text = "\n".join(parts) or ("(the tool returned only images)" if found.images else "(the tool returned nothing)")
     shown = head_tail(text)
     return ToolResult(text, is_error=result.is_error, model_output=shown if shown != text else None, images=found.images)
+
+
+def _same_json(text: str, value: object) -> bool:
+    # FastMCP servers wrap a plain return value as {"result": value} beside its text.
+    if isinstance(value, dict) and len(value) == 1 and "result" in value:
+        if text == value["result"] or _same_json(text, value["result"]):
+            return True
+    try:
+        return bool(json.loads(text) == value)
+    except ValueError:
+        return False

@@ -1,0 +1,47 @@
+"""A tool call's answer from the SDK's content blocks into glmcode's plain `RemoteResult`: text
+stays text, images (and embedded resources that hold one) go on as images, and what the model
+cannot take is named in its place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mcp_types as types
+
+from glmcode.mcp.state import RemoteImage, RemoteResult
+
+
+def _content_text(block: Any) -> str:
+    kind = getattr(block, "type", "")
+    if kind == "text":
+        return str(block.text)
+    if kind == "image":
+        return f"[image ({block.mime_type}) left out]"
+    if kind == "audio":
+        return f"[audio ({block.mime_type}) left out: glmcode passes no audio to the model]"
+    if kind == "resource":
+        inner = block.resource
+        text = getattr(inner, "text", None)
+        return text if isinstance(text, str) else f"[binary resource {inner.uri} ({inner.mime_type}) left out]"
+    if kind == "resource_link":
+        return f"[resource {block.uri}" + (f": {block.description}" if block.description else "") + "]"
+    return f"[{kind or 'unknown'} content left out]"
+
+
+def _image_blob(block: Any) -> bool:
+    """An embedded resource holding an image (a screenshot saved as a resource, say) goes on as
+    the image it is."""
+    inner = getattr(block, "resource", None) if getattr(block, "type", "") == "resource" else None
+    return isinstance(getattr(inner, "blob", None), str) and str(getattr(inner, "mime_type", "") or "").startswith("image/")
+
+
+def as_result(result: types.CallToolResult) -> RemoteResult:
+    texts, images = [], []
+    for block in result.content:
+        if getattr(block, "type", "") == "image":
+            images.append(RemoteImage(str(block.mime_type), str(block.data)))
+        elif _image_blob(block):
+            images.append(RemoteImage(str(block.resource.mime_type), str(block.resource.blob)))
+        else:
+            texts.append(_content_text(block))
+    return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))
