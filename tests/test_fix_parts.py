@@ -17,7 +17,7 @@ import pytest
 
 from glmcode.events import TokenUsage
 from glmcode.fix.check import CheckResult, run_check, tail
-from glmcode.fix.repository import NotARepository, Repository, fix_git
+from glmcode.fix.repository import GitError, NotARepository, Repository, fix_git
 from glmcode.fix.outcome import EXIT_CODES, decide
 from glmcode.fix.patch import FileChange, apply, changed_files, diff, snapshot
 from glmcode.fix.prompts import fenced_tail, first_prompt, retry_prompt
@@ -318,6 +318,23 @@ def test_a_folder_outside_git_is_named(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(NotARepository, match="not inside a git repository"):
         Repository.find(tmp_path)
+
+
+def test_a_repository_git_cannot_read_is_said_in_gits_words(git_repo: Path) -> None:
+    with (git_repo / ".git" / "config").open("a") as config:
+        config.write("[broken\n")
+    with pytest.raises(GitError, match="bad config line") as caught:
+        Repository.find(git_repo)
+    assert not isinstance(caught.value, NotARepository)
+
+
+def test_a_head_whose_commit_is_missing_is_no_empty_repository(git_repo: Path) -> None:
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "first"], cwd=git_repo, check=True)
+    for folder in (git_repo / ".git" / "objects").glob("??"):
+        for loose in folder.iterdir():
+            loose.unlink()
+    with pytest.raises(GitError, match="HEAD names commit [0-9a-f]{40}, which is missing"):
+        Repository.find(git_repo)
 
 
 def test_a_repository_without_commits_has_no_head(git_repo: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,29 @@ def test_without_git_the_message_is_the_callers(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path / "no-bin"), "HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.stdout == "no git here\n", out.stderr
+
+
+def test_no_git_process_sees_the_api_key(git_repo: Path, tmp_path: Path) -> None:
+    # A `git` ahead of the real one on PATH writes down each environment it is started with:
+    # GitPython's `git version` on import and the object database's `cat-file` included.
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True).stdout.strip()
+    spy = tmp_path / "bin" / "git"
+    spy.parent.mkdir()
+    seen = tmp_path / "seen"
+    spy.write_text(f'#!/bin/sh\necho "$* :: $ZAI_API_KEY$GLMCODE_API_KEY" >> {seen}\nexec {real} "$@"\n')
+    spy.chmod(0o755)
+    (git_repo / "a.txt").write_text("a\n")
+    subprocess.run(["git", "add", "a.txt"], cwd=git_repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "a"], cwd=git_repo, check=True)
+    code = (
+        "from pathlib import Path; from glmcode.vcs import Runner\n"
+        "repo = Runner(Path('.')).repo()\n"
+        "print(repo.head.commit.tree['a.txt'].data_stream.read().decode(), end='')\n"
+        "repo.close()\n"
+    )
+    env = {**os.environ, "PATH": f"{spy.parent}:{os.environ['PATH']}", "ZAI_API_KEY": "sk-zai", "GLMCODE_API_KEY": "sk-glm"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=git_repo, env=env, capture_output=True, text=True)
+    assert out.stdout == "a\n", out.stderr
+    runs = seen.read_text().splitlines()
+    assert any(r.startswith("version") for r in runs) and any(r.startswith("cat-file") for r in runs), runs
+    assert not [r for r in runs if "sk-" in r]

@@ -51,9 +51,27 @@ class Repository:
         # GIT_CEILING_DIRECTORIES and safe.directory as the user's git does.
         try:
             top = Path(fix_git(folder).text("rev-parse", "--show-toplevel")).resolve()
-            repo = fix_git(top).repo()
-        except (GitFailed, NotARepository) as exc:
-            raise NotARepository(message) from exc
-        head = repo.head.commit.hexsha if repo.head.is_valid() else None
-        index = Path(repo.git_dir) / "index"
-        return cls(top, index, Path(repo.common_dir).resolve(), head, folder.resolve().relative_to(top))
+        except GitFailed as exc:
+            # Only git's own "not a git repository" means that; a bad config line or a
+            # repository of another owner is said in git's words.
+            if "not a git repository" in exc.stderr:
+                raise NotARepository(message) from exc
+            raise GitError(f"git cannot read the repository of {folder}: {exc.stderr or exc}") from exc
+        repo = fix_git(top).repo()
+        try:
+            head = repo.head.commit.hexsha if repo.head.is_valid() else _unborn_or_broken(top)
+            index = Path(repo.git_dir) / "index"
+            common_dir = Path(repo.common_dir).resolve()
+        finally:
+            repo.close()
+        return cls(top, index, common_dir, head, folder.resolve().relative_to(top))
+
+
+def _unborn_or_broken(top: Path) -> None:
+    """None for a branch with no commit yet; a HEAD naming a commit the repository lacks is
+    an error, not a repository with nothing in it."""
+    try:
+        named = fix_git(top).text("rev-parse", "-q", "--verify", "HEAD")
+    except GitFailed:
+        return None
+    raise GitError(f"HEAD names commit {named}, which is missing from the repository at {top}; `git fsck` tells more")

@@ -11,11 +11,15 @@ glmcode starts (`tools/processes.py`): repository configuration can make git run
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+
+from glmcode.tools.processes import KEY_VARIABLES
 
 if TYPE_CHECKING:
     import git
@@ -112,8 +116,20 @@ class Runner:
 
 def _gitpython(missing: str) -> ModuleType:
     try:
-        from glmcode.vcs import gitpython
+        with _no_key_in_environ():
+            from glmcode.vcs import gitpython
     except ImportError as exc:
         # GitPython's import runs `git version`, and refuses to import without git.
         raise GitError(missing) from exc
     return gitpython
+
+
+@contextmanager
+def _no_key_in_environ() -> Iterator[None]:
+    # The `git version` GitPython runs on import gets os.environ as it is, with no way to take
+    # a variable out; the key (read into the settings long before) leaves it for that moment.
+    held = {name: os.environ.pop(name) for name in KEY_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(held)

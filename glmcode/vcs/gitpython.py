@@ -38,9 +38,17 @@ class Git(git.Git):
 
 
 def open_repo(top: Path, env: Mapping[str, str], config: Sequence[str], drop: Iterable[str]) -> git.Repo:
-    """The repository whose work tree is `top`, its own git commands run as a `Git` of these."""
-    repo = git.Repo(top)
-    # Repo made a plain git.Git (with GIT_DIR, and GIT_COMMON_DIR in a linked worktree); it
-    # runs what the object API needs, so it gets glmcode's environment too.
-    repo.git = Git(Path(repo.working_dir), {**repo.git.environment(), **env}, config, drop)
-    return repo
+    """The repository whose work tree is `top`, every git command of it (the object database's
+    long-running `cat-file` too) run as a `Git` of these. Close it when done: it keeps those
+    `cat-file` processes until then."""
+
+    class RepoGit(Git):
+        def __init__(self, working_dir: Any) -> None:
+            super().__init__(Path(working_dir), env, config, drop)
+
+    class Repo(git.Repo):
+        # Repo builds its git.Git (and hands it to the object database) inside its own
+        # __init__, so the class to build is the only way in.
+        GitCommandWrapperType = RepoGit
+
+    return Repo(top)
