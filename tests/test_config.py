@@ -443,6 +443,29 @@ def test_untrusted_project_cannot_redirect_the_key(project: Path, env: dict[str,
     assert load_settings(project, env).base_url == PROVIDERS["zai-coding"]
 
 
+@pytest.mark.parametrize("line", ['provider = "cometapi"\n', 'provider = "openrouter"\n', f'base_url = "{PROVIDERS["cometapi"]}"\n'])
+def test_untrusted_project_cannot_send_the_key_to_a_reseller(project: Path, env: dict[str, str], line: str) -> None:
+    project_file(project, line)
+    settings = load_settings(project, {**env, "ZAI_API_KEY": KEY})
+    assert settings.provider == "zai" and settings.base_url == PROVIDERS["zai"]
+    assert "ignored until you run `glmcode trust`" in settings.warnings[0]
+    trust_project(project, env)
+    assert load_settings(project, env).base_url != PROVIDERS["zai"]
+
+
+def test_a_zai_key_never_goes_to_a_reseller(project: Path, env: dict[str, str]) -> None:
+    zai = {**env, "ZAI_API_KEY": KEY}
+    assert load_settings(project, zai).api_key == KEY
+    resold = load_settings(project, zai, {"provider": "cometapi"})
+    assert resold.api_key is None
+    with pytest.raises(MissingKeyError, match="glmcode never sends ZAI_API_KEY to CometAPI"):
+        require_api_key(resold, zai)
+    own = load_settings(project, {**zai, "GLMCODE_API_KEY": "sk-comet"}, {"provider": "cometapi"})
+    assert own.api_key == "sk-comet" and own.sources["api_key"] == "env GLMCODE_API_KEY"
+    user_file(env, 'api_key = "sk-from-file"\n')
+    assert load_settings(project, zai, {"provider": "cometapi"}).api_key == "sk-from-file"
+
+
 def test_trusted_project_can_widen(project: Path, env: dict[str, str]) -> None:
     project_file(project, WIDENING)
     assert not is_trusted(project, env)

@@ -19,13 +19,15 @@ from glmcode.config.files import ConfigFiles, read_file_layer
 from glmcode.config.settings import DEFAULTS, LISTS, Settings
 from glmcode.config.trust import is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
-from glmcode.llm.catalog import PROVIDERS
+from glmcode.llm.catalog import PROVIDERS, RESELLERS
 from glmcode.paths import find_project_root, home_dir, project_config_file, user_config_file
 from glmcode.permissions.modes import mode_strictness
 from glmcode.sandbox.policy import sandbox_strictness
 
 # Limits a project file may lower, but raise only once trusted.
 _LIMITS = ("command_timeout", "command_max_output", "command_max_processes")
+# Where a project may send the user's key without being trusted: Z.ai's own endpoints.
+_OWN_ENDPOINTS = frozenset(url for name, url in PROVIDERS.items() if name not in RESELLERS)
 
 # Variables and the setting each gives; where two name one setting, the first set wins.
 ENV_VARS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -51,6 +53,7 @@ class _Builder:
         self.lists: dict[str, list[str]] = {k: [] for k in LISTS}
         self.list_sources: dict[str, list[str]] = {k: [] for k in LISTS}
         self.warnings: list[str] = []
+        self.zai_key: str | None = None  # ZAI_API_KEY's value, which only Z.ai's endpoints get
 
     def set(self, name: str, value: Any, source: str, layer: int) -> None:
         if name in LISTS:
@@ -106,7 +109,8 @@ def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[
             value = _absolute_dirs(value, root, env)
         widening = (
             (name in ("allow", "add_dirs") and bool(value))
-            or (name == "base_url" and value not in PROVIDERS.values())
+            or (name == "base_url" and value not in _OWN_ENDPOINTS)
+            or (name == "provider" and value in RESELLERS)
             or (name == "web" and value and not builder.values["web"])
             or (
                 name == "permission_mode"
@@ -135,6 +139,8 @@ def _untrusted_warning(name: str, value: Any, hint: str) -> str:
         shown = "true" if value is True else value
         return f"project config asks for {name} = {shown}, looser than yours; {hint}"
     # The API key goes wherever base_url points, so a repository may not choose it alone.
+    if name == "provider":
+        return f"project config sets provider {value}, which would send your key to {RESELLERS[value]}; {hint}"
     return f"project config sets base_url {value}; {hint}"
 
 
@@ -149,6 +155,9 @@ def _apply_env(builder: _Builder, env: Mapping[str, str]) -> None:
             value = VALIDATORS[field_name](env[var])
         except Invalid as exc:
             raise ConfigError(str(exc), origin=f"environment variable {var}") from None
+        if var == "ZAI_API_KEY":
+            builder.zai_key = value  # set once the provider is known
+            continue
         builder.set(field_name, value, f"env {var}", 3)
 
 
@@ -210,6 +219,9 @@ def load_settings(
 
     values, sources = builder.values, builder.sources
     provider = values["provider"]
+    # A Z.ai key is worthless to a reseller, and handing it over would leak it.
+    if builder.zai_key and provider not in RESELLERS and builder.layer["api_key"] < 3:
+        builder.set("api_key", builder.zai_key, "env ZAI_API_KEY", 3)
     # An explicit base_url wins unless a later layer chose a provider.
     if values["base_url"] is None or builder.layer["base_url"] < builder.layer["provider"]:
         values["base_url"] = PROVIDERS[provider]

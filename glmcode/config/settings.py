@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -9,7 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from glmcode.config.errors import MissingKeyError, tilde
-from glmcode.llm.catalog import PROVIDERS
+from glmcode.llm.catalog import PROVIDERS, RESELLERS
 from glmcode.paths import user_config_file
 
 if TYPE_CHECKING:
@@ -66,8 +67,6 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-# Providers that sell GLM under their own keys, which ZAI_API_KEY does not name.
-_RESELLERS: Mapping[str, str] = MappingProxyType({"openrouter": "OpenRouter", "cometapi": "CometAPI"})
 
 
 def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) -> str:
@@ -75,9 +74,11 @@ def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) ->
     if settings.api_key:
         return settings.api_key
     config = tilde(user_config_file(env))
-    vendor = _RESELLERS.get(settings.provider)
+    vendor = RESELLERS.get(settings.provider)
     resold = (
-        f"\nWith --provider {settings.provider}, put your {vendor} key in GLMCODE_API_KEY instead.\n"
+        f"\nWith --provider {settings.provider}, put your {vendor} key in GLMCODE_API_KEY instead"
+        + (f"; glmcode never sends ZAI_API_KEY to {vendor}" if (os.environ if env is None else env).get("ZAI_API_KEY") else "")
+        + ".\n"
         if vendor
         else ""
     )

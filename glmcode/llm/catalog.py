@@ -14,6 +14,9 @@ PROVIDERS: dict[str, str] = {
     "openrouter": "https://openrouter.ai/api/v1",
     "cometapi": "https://api.cometapi.com/v1",
 }
+# Providers that resell GLM under their own names and keys, with the names they go by: a
+# Z.ai key means nothing to them, and they lack some of Z.ai's extensions.
+RESELLERS: dict[str, str] = {"openrouter": "OpenRouter", "cometapi": "CometAPI"}
 
 # Enough room for long thinking plus a large edit in one step, without asking for the
 # model's whole output limit on every request.

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from glmcode.llm.catalog import max_tokens_for, sees_images
+from glmcode.llm.catalog import RESELLERS, max_tokens_for, sees_images
 from glmcode.llm.content import without_images
 from glmcode.llm.types import ClientConfig
 
 OPENROUTER_PREFIX = "z-ai/"
 TEMPERATURE_MIN = 0.01
 TEMPERATURE_MAX = 0.99
-# Resellers that relay an OpenAI-shaped API: GLM's `tool_stream` is not part of it, and tool
-# calls arrive whole instead of piece by piece, which the assembler reads just as well.
-_WITHOUT_TOOL_STREAM = frozenset({"openrouter", "cometapi"})
 # Providers known to honour `response_format` {"type": "json_object"}; elsewhere the prompt
 # alone asks for JSON, and the answer is checked all the same.
 JSON_MODE_PROVIDERS = frozenset({"zai", "zai-coding", "bigmodel", "bigmodel-coding", "openrouter"})
@@ -78,7 +75,9 @@ def build_body(
         body["thinking"] = {"type": "enabled" if config.thinking else "disabled"}
     body["stream"] = stream
     if tools:
-        if stream and config.provider not in _WITHOUT_TOOL_STREAM:
+        # Resellers relay an OpenAI-shaped API without GLM's `tool_stream`: tool calls arrive
+        # whole instead of piece by piece, which the assembler reads just as well.
+        if stream and config.provider not in RESELLERS:
             body["tool_stream"] = True
         body["tools"] = [_wire_tool(t) for t in tools]
         body["tool_choice"] = "auto"

@@ -15,13 +15,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from glmcode.llm.catalog import RESELLERS
 from glmcode.web.errors import SearchNotBilled, WebError
 
 if TYPE_CHECKING:
     import httpx
 
 RECENCY = {"day": "oneDay", "week": "oneWeek", "month": "oneMonth", "year": "oneYear"}
-_WITHOUT_SEARCH = {"openrouter": "OpenRouter", "cometapi": "CometAPI"}
 _CODING_SUFFIX = "/coding/paas/v4"
 
 
@@ -72,7 +72,7 @@ def rest_searcher(provider: str, base_url: str, api_key: str, timeout: float = 3
 
 def search_endpoint(provider: str, base_url: str) -> SearchEndpoint | str:
     """Where this provider's searches go, or why there is nowhere."""
-    vendor = _WITHOUT_SEARCH.get(provider)
+    vendor = RESELLERS.get(provider)
     if vendor is not None:
         return (
             f"web_search is not available with provider {provider}: it uses the GLM platform's "
