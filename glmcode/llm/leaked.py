@@ -20,7 +20,6 @@ from glmcode.events import ToolCall
 from glmcode.llm.types import ModelReply
 
 OPEN = "<tool_call>"
-CLOSE = "</tool_call>"
 ARG_KEY = "<arg_key>"
 
 _BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)

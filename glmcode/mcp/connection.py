@@ -16,7 +16,7 @@ import mcp_types as types
 from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 
-from glmcode.mcp.content import as_result
+from glmcode.mcp.content import as_result, content_text
 from glmcode.mcp.launch import Launch
 from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
@@ -263,7 +263,7 @@ class Connection:
             raise CallFailed(f"{self.state.name} answered with something other than a prompt")
         parts = []
         for message in result.messages:
-            text = _content_text(message.content)
+            text = content_text(message.content)
             parts.append(text if message.role == "user" else f"({message.role}) {text}")
         return "\n\n".join(parts)
 

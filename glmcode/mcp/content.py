@@ -11,7 +11,9 @@ import mcp_types as types
 from glmcode.mcp.state import RemoteImage, RemoteResult
 
 
-def _content_text(block: Any) -> str:
+def content_text(block: Any) -> str:
+    """A content block as the text the model reads: images, audio and binary resources are
+    named in their place."""
     kind = getattr(block, "type", "")
     if kind == "text":
         return str(block.text)
@@ -43,5 +45,5 @@ def as_result(result: types.CallToolResult) -> RemoteResult:
         elif _image_blob(block):
             images.append(RemoteImage(str(block.resource.mime_type), str(block.resource.blob)))
         else:
-            texts.append(_content_text(block))
+            texts.append(content_text(block))
     return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))

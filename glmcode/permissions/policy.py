@@ -54,10 +54,6 @@ class Policy:
     def mode(self, value: str) -> None:
         self._mode = check_mode(value)
 
-    @property
-    def session_rules(self) -> tuple[str, ...]:
-        return tuple(str(r) for r in self._session)
-
     def allow_for_session(self, rule: str) -> None:
         parsed = Rule.parse(rule)
         if parsed not in self._session:

@@ -31,15 +31,3 @@ def call_host(args: Mapping[str, Any]) -> str | None:
         return urlsplit(url.strip()).hostname or None
     except ValueError:
         return None
-
-
-def call_target(tool_name: str, args: Mapping[str, Any]) -> str | None:
-    """What a call acts on, as rules see it: the command for run_shell, the path for file
-    tools (the paths, comma-separated, for apply_patch), the host for web_fetch, None otherwise."""
-    if tool_name == SHELL_TOOL:
-        command = args.get("command")
-        return command if isinstance(command, str) else None
-    if tool_name == WEB_TOOL:
-        return call_host(args)
-    paths = call_paths(tool_name, args)
-    return ", ".join(paths) if paths else None

@@ -26,10 +26,6 @@ class Availability:
     path: str = ""
     reason: str = ""  # why there is none
 
-    @property
-    def available(self) -> bool:
-        return self.tool is not None
-
 
 def detect(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> Availability:
     env = os.environ if env is None else env
