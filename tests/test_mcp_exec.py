@@ -269,8 +269,24 @@ def test_a_tool_whose_arguments_are_not_an_object_is_left_out_alone(fake_glm, tm
     assert offered["mcp__odd__loose"]["type"] == "object"  # a schema that only forgot its type is mended
     assert _tool_messages(fake.requests[1].body) == ['{"n": 3}']
     shown = run_glmcode(["mcp", "get", "odd"], tmp_path)
-    assert "status: ready · 3 tools, 2 offered" in shown.stdout
+    assert "status: ready · 5 tools, 4 offered" in shown.stdout
     assert "pairs  (left out: its input schema describes array, not an object of arguments)" in shown.stdout
+
+
+def test_a_result_that_breaks_the_protocol_or_its_schema_is_said_plainly(fake_glm, tmp_path: Path) -> None:
+    odd = Path(__file__).resolve().parent / "mcp_servers" / "odd.py"
+    _config({"odd": {"command": sys.executable, "args": [str(odd)]}})
+    fake = fake_glm([_call("mcp__odd__garbled", {}), _call("mcp__odd__unkept", {}), {"content": "done"}])
+    proc = run_glmcode(["exec", "--full-auto", "go"], tmp_path, _env(fake))
+    assert proc.returncode == 0, proc.stderr
+    garbled = _tool_messages(fake.requests[1].body)[0]
+    unkept = _tool_messages(fake.requests[2].body)[-1]
+    assert garbled.startswith("Error: the MCP server odd answered with no valid tool result (content.0.")
+    assert "and 12 more)" in garbled and "pydantic" not in garbled
+    assert unkept == (
+        "Error: the MCP server odd's answer cannot be used: its structured content breaks the tool's "
+        "own output schema: 'count' is a required property"
+    )
 
 
 def test_an_http_server_that_refuses_is_named_with_its_status(tmp_path: Path, http_servers: tuple[str, str]) -> None:

@@ -15,8 +15,9 @@ import anyio
 import mcp_types as types
 from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 
-from glmcode.mcp.content import as_result, content_text
+from glmcode.mcp.content import as_result, content_text, unusable_answer
 from glmcode.mcp.launch import Launch
 from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
@@ -234,6 +235,8 @@ class Connection:
             raise CallFailed(f"{self.state.name} refused the call: {exc.message}") from None
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             raise CallFailed(await self._gone_message()) from None
+        except (ValidationError, RuntimeError) as exc:
+            raise CallFailed(unusable_answer(self.state.name, exc)) from None
         if not isinstance(result, types.CallToolResult):
             raise CallFailed(f"{self.state.name} answered with something other than a tool result")
         relisting = self._relisting

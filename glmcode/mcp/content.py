@@ -47,3 +47,19 @@ def as_result(result: types.CallToolResult) -> RemoteResult:
         else:
             texts.append(content_text(block))
     return RemoteResult(tuple(texts), result.structured_content, tuple(images), bool(result.is_error))
+
+
+def unusable_answer(server: str, exc: Exception) -> str:
+    """What to tell the model of an answer the SDK would not take: the first problem of the
+    many a validator lists, for the model needs only to know the tool's result is lost."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        found = errors()
+        first = found[0] if found else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        more = f", and {len(found) - 1} more" if len(found) > 1 else ""
+        return f"the MCP server {server} answered with no valid tool result ({where}: {first.get('msg', exc)}{more})"
+    said = str(exc).split("\n", 1)[0]
+    if said.startswith("Invalid structured content"):
+        said = "its structured content breaks the tool's own output schema: " + said.split(": ", 1)[-1]
+    return f"the MCP server {server}'s answer cannot be used: {said}"
