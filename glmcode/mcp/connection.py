@@ -17,6 +17,7 @@ from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 
 from glmcode.mcp.content import as_result
+from glmcode.mcp.guarded import stdio_command
 from glmcode.mcp.launch import Launch
 from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
@@ -137,9 +138,8 @@ class Connection:
         if spec.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            params = StdioServerParameters(
-                command=launch.command, args=list(launch.args), env=dict(launch.env or {}), cwd=launch.cwd
-            )
+            command, args = stdio_command(launch)
+            params = StdioServerParameters(command=command, args=args, env=dict(launch.env or {}), cwd=launch.cwd)
             async with stdio_client(params, errlog=self.stderr) as streams:  # type: ignore[arg-type]
                 yield streams
         elif spec.transport == "sse":
