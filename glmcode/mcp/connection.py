@@ -18,6 +18,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from glmcode.mcp.content import as_result, content_text, unusable_answer
+from glmcode.mcp.guarded import stdio_command
 from glmcode.mcp.launch import Launch
 from glmcode.mcp.listing import SetAside
 from glmcode.mcp.state import (
@@ -138,9 +139,8 @@ class Connection:
         if spec.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            params = StdioServerParameters(
-                command=launch.command, args=list(launch.args), env=dict(launch.env or {}), cwd=launch.cwd
-            )
+            command, args = stdio_command(launch)
+            params = StdioServerParameters(command=command, args=args, env=dict(launch.env or {}), cwd=launch.cwd)
             async with stdio_client(params, errlog=self.stderr) as streams:  # type: ignore[arg-type]
                 yield streams
         elif spec.transport == "sse":

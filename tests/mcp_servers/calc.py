@@ -21,6 +21,14 @@ TINY_PNG = (
 if os.environ.get("CALC_MARK"):  # tells a test the server was started
     with open(os.environ["CALC_MARK"], "a") as mark:
         mark.write(f"started {os.getpid()}\n")
+if os.environ.get("CALC_CHILD"):  # a process of its own, as `npx` starts node: the test watches both
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], stdin=subprocess.DEVNULL)
+    ready = os.environ["CALC_CHILD"] + ".part"
+    with open(ready, "w") as pids:
+        pids.write(f"{os.getpid()} {child.pid}\n")
+    os.replace(ready, os.environ["CALC_CHILD"])  # whole, or not there yet
 
 
 @app.tool()
