@@ -104,6 +104,21 @@ def test_mcp_json_of_other_tools_is_read_as_is(project: Path) -> None:
     assert (web.transport, old.transport) == ("http", "sse")
 
 
+def test_a_project_mcp_json_glmcode_cannot_use_is_left_out_with_a_warning(project: Path) -> None:
+    trust_project(project)
+    mcp_json = project / ".mcp.json"
+    mcp_json.write_text("{not json")
+    broken = load_settings(project)
+    assert broken.mcp_servers == ()
+    assert [w for w in broken.warnings if "is not valid JSON" in w and w.endswith("glmcode leaves it out")]
+    mcp_json.write_text(json.dumps({"mcpServers": {"calc": {"command": "python"}, "half": {"args": ["x"]}, "odd": 3}}))
+    partly = load_settings(project)
+    assert [s.name for s in partly.mcp_servers] == ["calc"]
+    named = [w for w in partly.warnings if "mcpServers." in w]
+    assert len(named) == 2 and any("'mcpServers.half'" in w for w in named) and any("'mcpServers.odd'" in w for w in named)
+    assert all(".mcp.json" in w for w in named) and partly.mcp_untrusted == partly.warnings
+
+
 def test_later_layers_win_and_mcp_config_adds_for_one_run(project: Path, tmp_path: Path) -> None:
     _user_file('[mcp_servers.calc]\ncommand = "user-calc"\n')
     extra = tmp_path / "ci.json"

@@ -258,6 +258,20 @@ def test_mcp_get_shows_the_server_with_its_secrets_masked(tmp_path: Path) -> Non
     assert "mcp__calc__crash  (not offered: enabled_tools/disabled_tools)" in out
 
 
+def test_mcp_list_fails_when_a_server_does_not_start(tmp_path: Path) -> None:
+    _config({"calc": _calc(), "gone": {"command": str(tmp_path / "no-such-server")}})
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".mcp.json").write_text('{"mcpServers": {"half": {"args": []}}}')
+    proc = run_glmcode(["mcp", "list"], tmp_path)
+    assert proc.returncode == 1
+    assert "calc  stdio" in proc.stdout and "ready · 8 tools" in proc.stdout
+    assert "gone  stdio" in proc.stdout and "failed: the command was not found" in proc.stdout
+    assert "'mcpServers.half'" in proc.stderr and "glmcode leaves it out" in proc.stderr
+    _config({"calc": _calc()})
+    assert run_glmcode(["mcp", "list"], tmp_path).returncode == 0
+    assert run_glmcode(["mcp", "list", "--no-check"], tmp_path).returncode == 0
+
+
 def test_a_tool_whose_arguments_are_not_an_object_is_left_out_alone(fake_glm, tmp_path: Path) -> None:
     odd = Path(__file__).resolve().parent / "mcp_servers" / "odd.py"
     _config({"odd": {"command": sys.executable, "args": [str(odd)]}})

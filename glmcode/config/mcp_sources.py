@@ -2,7 +2,9 @@
 project's `.mcp.json` and `.glmcode/config.toml`, and `--mcp-config` files given for one run.
 
 A project's servers are commands a repository makes glmcode run, so they are kept only once
-the user has trusted the project; until then each is named in a warning.
+the user has trusted the project; until then each is named in a warning. A project's
+`.mcp.json` is often written for another tool: what glmcode cannot use of it is left out with a
+warning, where a mistake in a file of glmcode's own stops it.
 """
 
 from __future__ import annotations
@@ -35,8 +37,18 @@ def servers_in_toml(path: Path, scope: str, files: ConfigFiles | None = None) ->
     return out
 
 
-def servers_in_json(path: Path, scope: str, *, required: bool = False, files: ConfigFiles | None = None) -> list[ServerSpec]:
-    """Servers of a `.mcp.json`-style file: `{"mcpServers": {NAME: {...}}}`."""
+def servers_in_json(
+    path: Path, scope: str, *, required: bool = False, files: ConfigFiles | None = None,
+    problems: list[str] | None = None,
+) -> list[ServerSpec]:
+    """Servers of a `.mcp.json`-style file: `{"mcpServers": {NAME: {...}}}`. With `problems`,
+    what cannot be used is said there and left out instead of raising ConfigError."""
+
+    def refuse(error: ConfigError) -> None:
+        if problems is None:
+            raise error
+        problems.append(f"{error}; glmcode leaves it out")
+
     text = (files or ConfigFiles()).text(path)
     if text is None:
         if required:
@@ -45,16 +57,18 @@ def servers_in_json(path: Path, scope: str, *, required: bool = False, files: Co
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ConfigError(f"is not valid JSON ({exc})", path=path) from None
+        refuse(ConfigError(f"is not valid JSON ({exc})", path=path))
+        return []
     servers = data.get("mcpServers") if isinstance(data, dict) else None
     if not isinstance(servers, dict):
-        raise ConfigError('expected {"mcpServers": {"NAME": {"command": ...} or {"url": ...}}}', path=path)
+        refuse(ConfigError('expected {"mcpServers": {"NAME": {"command": ...} or {"url": ...}}}', path=path))
+        return []
     out = []
     for name, entry in servers.items():
         try:
             out.append(parse_server(name, entry, source=tilde(path), scope=scope, strict=False))
         except Invalid as exc:
-            raise ConfigError(str(exc), path=path, key=f"mcpServers.{name}") from None
+            refuse(ConfigError(str(exc), path=path, key=f"mcpServers.{name}"))
     return out
 
 
@@ -77,9 +91,9 @@ def load_mcp_servers(
     chosen: dict[str, ServerSpec] = {}
     for spec in servers_in_toml(user_config_file(env), "user", files):
         chosen[spec.name] = spec
-    project = [*servers_in_json(project_mcp_json(root), "project", files=files),
-               *servers_in_toml(project_config_file(root), "project", files)]
     warnings: list[str] = []
+    project = [*servers_in_json(project_mcp_json(root), "project", files=files, problems=warnings),
+               *servers_in_toml(project_config_file(root), "project", files)]
     if project:
         if is_trusted(root, env):
             chosen.update((s.name, s) for s in project)
@@ -94,12 +108,13 @@ def load_mcp_servers(
     return tuple(chosen.values()), tuple(warnings)
 
 
-def all_definitions(root: Path, env: Mapping[str, str]) -> list[ServerSpec]:
+def all_definitions(root: Path, env: Mapping[str, str], problems: list[str] | None = None) -> list[ServerSpec]:
     """Every server definition in the user's and the project's files, trusted or not, for
-    `glmcode mcp list`: a name may appear more than once."""
+    `glmcode mcp list`: a name may appear more than once. What the project's `.mcp.json` holds
+    that glmcode cannot use is left out, and said in `problems`."""
     return [
         *servers_in_toml(user_config_file(env), "user"),
-        *servers_in_json(project_mcp_json(root), "project"),
+        *servers_in_json(project_mcp_json(root), "project", problems=[] if problems is None else problems),
         *servers_in_toml(project_config_file(root), "project"),
     ]
 

@@ -51,7 +51,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     mcp_servers: tuple[ServerSpec, ...] = ()
-    mcp_untrusted: tuple[str, ...] = ()  # a project's servers waiting for trust, as told at start
+    mcp_untrusted: tuple[str, ...] = ()  # a project's servers waiting for trust or left out, as told at start
 
 
 SCALARS = ("api_key", "provider", "base_url", "model", "max_tokens", "temperature", "thinking",

@@ -181,11 +181,14 @@ def list_command(*, check: bool) -> int:
     from glmcode.config.mcp_sources import all_definitions
 
     root = _root()
+    problems: list[str] = []
     try:
         settings = load_settings(Path.cwd(), os.environ)
-        defined = all_definitions(root, os.environ)
+        defined = all_definitions(root, os.environ, problems)
     except ConfigError as exc:
         return _fail(str(exc))
+    for problem in problems:
+        sys.stderr.write(f"glmcode: {problem}\n")
     if not defined:
         sys.stdout.write("no MCP servers configured; add one with `glmcode mcp add NAME -- CMD ARGS...`\n")
         return 0
@@ -203,7 +206,8 @@ def list_command(*, check: bool) -> int:
         else:
             status = "enabled"
         sys.stdout.write(f"{spec.name}  {spec.transport} {spec.target}  ({spec.source})  {status}\n")
-    return 0
+    # A script's `glmcode mcp list --check` fails when a server it would use does not start.
+    return 1 if any(state.status != "ready" for state in states.values()) else 0
 
 
 def _check(specs: Any, api_key: str | None) -> dict[str, Any]:
