@@ -437,3 +437,45 @@ def test_padded_markers_keep_all_or_nothing_and_the_refusal_to_add_over_a_file(w
                               "\t*** Add File:  here.txt \n+overwritten\n*** End Patch")
     assert "cannot add here.txt, it already exists" in message
     assert snapshot(ws) == before
+
+
+def test_padded_chunk_headers_start_chunks(ws: Path) -> None:
+    (ws / "calc.py").write_text(CALC)
+    result = patch(ws, "*** Begin Patch\n*** Update File: calc.py\n"
+                       "  @@ def sub(a, b):\n-    return a - b\n+    return b - a\n"
+                       "\t@@ -9,2 +9,2 @@ def mul(a, b):\n-    return a * b\n+    return b * a\n"
+                       "*** End Patch")
+    assert not result.is_error, result.content
+    text = (ws / "calc.py").read_text()
+    assert "return b - a" in text and "return b * a" in text
+
+
+DOCSTRING = '''"""The envelope:
+
+    *** Update File: path
+    *** Move to: new/path
+    @@ optional anchor line
+    *** End of File
+"""
+VERSION = 1
+'''
+
+
+def test_indented_lines_of_the_file_that_look_like_markers_are_context(ws: Path) -> None:
+    (ws / "format.py").write_text(DOCSTRING)
+    result = patch(ws, "*** Begin Patch\n*** Update File: format.py\n@@\n"
+                       "     *** Update File: path\n     *** Move to: new/path\n"
+                       "     @@ optional anchor line\n     *** End of File\n"
+                       ' """\n-VERSION = 1\n+VERSION = 2\n*** End Patch')
+    assert not result.is_error, result.content
+    assert (ws / "format.py").read_text() == DOCSTRING.replace("VERSION = 1", "VERSION = 2")
+    assert not (ws / "path").exists() and not (ws / "new").exists()
+
+
+def test_a_padded_file_header_after_a_chunk_still_starts_the_next_file(ws: Path) -> None:
+    (ws / "a.txt").write_text("one\n")
+    (ws / "b.txt").write_text("two\n")
+    result = patch(ws, "*** Begin Patch\n*** Update File: a.txt\n-one\n+ONE\n"
+                       "    *** Update File: b.txt\n    @@\n-two\n+TWO\n*** End Patch")
+    assert not result.is_error, result.content
+    assert (ws / "a.txt").read_text() == "ONE\n" and (ws / "b.txt").read_text() == "TWO\n"

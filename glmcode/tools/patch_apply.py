@@ -56,7 +56,7 @@ def plan(args: dict[str, Any], ctx: ToolContext) -> list[Planned]:
     """Every file of the patch checked and computed; nothing is written."""
     planned: list[Planned] = []
     seen: dict[Path, int] = {}
-    for op in parse_patch(args["patch"]):
+    for op in parse_patch(args["patch"], _file_lines(ctx)):
         try:
             change = _plan_op(op, ctx)
         except ChunkMismatch:
@@ -72,6 +72,23 @@ def plan(args: dict[str, Any], ctx: ToolContext) -> list[Planned]:
             seen[path] = op.number
         planned.append(Planned(op, change))
     return planned
+
+
+def _file_lines(ctx: ToolContext) -> Callable[[str], frozenset[str]]:
+    """Each updated file's lines, stripped, read once; a file that cannot be read has none, and
+    planning names the reason later."""
+    cache: dict[str, frozenset[str]] = {}
+
+    def lines_of(name: str) -> frozenset[str]:
+        if name not in cache:
+            try:
+                _, text = load_text(ctx.writable(name), ctx)
+                cache[name] = frozenset(line.strip() for line in text.lines())
+            except (ToolError, OSError):
+                cache[name] = frozenset()
+        return cache[name]
+
+    return lines_of
 
 
 def _plan_op(op: FileOp, ctx: ToolContext) -> FileChange:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from glmcode.tools.base import ToolError
@@ -78,6 +79,9 @@ class UpdateFile:
 
 FileOp = AddFile | DeleteFile | UpdateFile
 
+# The lines of a file to be updated, stripped: how a padded marker is told from a context line.
+FileLines = Callable[[str], Collection[str]]
+
 
 def _error(number: int, message: str) -> ToolError:
     return ToolError(f"patch line {number}: {message}")
@@ -87,9 +91,11 @@ def _show(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def parse_patch(text: str) -> list[FileOp]:
+def parse_patch(text: str, file_lines: FileLines | None = None) -> list[FileOp]:
     """The file operations of a patch, in order. Text around the envelope may be blank lines,
-    a ``` fence or a heredoc (`<<'EOF'` ... `EOF`); anything else is an error."""
+    a ``` fence or a heredoc (`<<'EOF'` ... `EOF`); anything else is an error. With
+    `file_lines`, a padded marker inside an update that is also a line of that file is read as
+    a context line, so a file whose own lines look like markers can still be patched."""
     lines = list(enumerate(text.replace("\r\n", "\n").split("\n"), 1))
     begin = next((i for i, (_, line) in enumerate(lines) if line.strip() == BEGIN), None)
     if begin is None:
@@ -105,7 +111,7 @@ def parse_patch(text: str) -> list[FileOp]:
         stripped = line.strip()
         if stripped and not stripped.startswith("```") and not _HEREDOC_END.match(stripped):
             raise _error(number, f"unexpected text after '{END}': {_show(stripped)}")
-    ops = _parse_body(lines[begin + 1 : end])
+    ops = _parse_body(lines[begin + 1 : end], file_lines)
     if not ops:
         raise _error(lines[begin][0], "the patch changes no file")
     return ops
@@ -128,7 +134,13 @@ def _file_header(line: str) -> tuple[str, str] | None:
     return None
 
 
-def _parse_body(lines: list[tuple[int, str]]) -> list[FileOp]:
+def _context_in(line: str, path: str, file_lines: FileLines | None) -> bool:
+    """Whether a padded line inside `path`'s update is a line of that file rather than a marker:
+    the model pads markers, but an indented line of the file reads the same way."""
+    return line[:1].isspace() and file_lines is not None and line.strip() in file_lines(path)
+
+
+def _parse_body(lines: list[tuple[int, str]], file_lines: FileLines | None) -> list[FileOp]:
     ops: list[FileOp] = []
     i = 0
     while i < len(lines):
@@ -146,7 +158,10 @@ def _parse_body(lines: list[tuple[int, str]]) -> list[FileOp]:
         if not path:
             raise _error(number, f"'{marker}' needs a path")
         section_end = i + 1
-        while section_end < len(lines) and _file_header(lines[section_end][1]) is None:
+        while section_end < len(lines) and (
+            _file_header(lines[section_end][1]) is None
+            or (marker == UPDATE and _context_in(lines[section_end][1], path, file_lines))
+        ):
             section_end += 1
         section = lines[i + 1 : section_end]
         if marker == ADD:
@@ -157,7 +172,7 @@ def _parse_body(lines: list[tuple[int, str]]) -> list[FileOp]:
                     raise _error(n, f"'{DELETE}' takes no lines after it, got {_show(extra)}")
             ops.append(DeleteFile(path, number))
         else:
-            ops.append(_parse_update(path, number, section))
+            ops.append(_parse_update(path, number, section, file_lines))
         i = section_end
     return ops
 
@@ -186,11 +201,19 @@ def _trim_blank(section: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return section[start:end]
 
 
-def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> UpdateFile:
+def _parse_update(
+    path: str, number: int, section: list[tuple[int, str]], file_lines: FileLines | None
+) -> UpdateFile:
+    def marker_of(line: str) -> str:
+        marker = _marker(line)
+        if marker.startswith(("@@", "***")) and _context_in(line, path, file_lines):
+            return ""
+        return marker
+
     body = _trim_blank(section)
     move_to = None
-    if body and _marker(body[0][1]).startswith(MOVE):
-        move_to = _marker(body[0][1])[len(MOVE) :].strip()
+    if body and marker_of(body[0][1]).startswith(MOVE):
+        move_to = marker_of(body[0][1])[len(MOVE) :].strip()
         if not move_to:
             raise _error(body[0][0], f"'{MOVE}' needs a path")
         body = body[1:]
@@ -209,11 +232,12 @@ def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> Upd
         chunks.append(Chunk(start, anchor, tuple(kept), at_end))
 
     for n, line in body:
-        if line.startswith("@@"):
+        marker = marker_of(line)
+        if marker.startswith("@@"):
             close()
             current, start = [], n
-            anchor = _anchor(line[2:])
-        elif _marker(line) == END_OF_FILE:
+            anchor = _anchor(marker[2:])
+        elif marker == END_OF_FILE:
             if current is None:
                 raise _error(n, f"'{END_OF_FILE}' must follow the lines of a chunk")
             close(at_end=True)
@@ -223,7 +247,7 @@ def _parse_update(path: str, number: int, section: list[tuple[int, str]]) -> Upd
                 current, start, anchor = [], n, None
             kind = line[:1] if line[:1] in ("-", "+") else " "
             current.append(PatchLine(kind, line[1:] if line else "", n))
-        elif _marker(line).startswith(MOVE):
+        elif marker.startswith(MOVE):
             raise _error(n, f"'{MOVE}' must come right after '{UPDATE} {path}'")
         else:
             raise _error(
