@@ -122,3 +122,53 @@ def test_the_circle_finder_finds_a_circle() -> None:
 def test_no_module_over_the_line_limit(path: Path) -> None:
     lines = len(path.read_text().splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(PACKAGE.parent)} has {lines} lines; split it by responsibility"
+
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def _documented_rows() -> list[tuple[frozenset[str], frozenset[str]]]:
+    """docs/architecture.md's package table: each row's packages and the parts they may import.
+    Packages that share a row may import each other."""
+    rows = []
+    for line in ARCHITECTURE.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        row = frozenset(name.removesuffix("/").removesuffix(".py") for name in cells[0].split("`")[1::2])
+        rows.append((row, frozenset(cells[2].split("`")[1::2]) | row))
+    return rows
+
+
+def _part(module: str) -> str:
+    """The package table's name for a module: its top-level package or file under glmcode."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _used() -> dict[str, set[str]]:
+    known = _modules()
+    used: dict[str, set[str]] = {}
+    for name, path in known.items():
+        used.setdefault(_part(name), set()).update(_part(t) for t in _imported(name, path, known))
+    return used
+
+
+def test_packages_import_only_what_the_architecture_page_lists() -> None:
+    rows = _documented_rows()
+    allowed = {part: imports for row, imports in rows for part in row}
+    used = _used()
+    assert sorted(set(used) - set(allowed)) == [], "docs/architecture.md lacks a row for these"
+    extra = sorted(f"{part} imports {target}" for part, targets in used.items()
+                   for target in targets - allowed[part])
+    assert extra == [], "imports docs/architecture.md does not list:\n" + "\n".join(extra)
+
+
+def test_the_architecture_page_lists_no_import_that_is_gone() -> None:
+    """A listed import no module makes any more is a promise the page no longer keeps."""
+    used = _used()
+    stale = []
+    for row, imports in _documented_rows():
+        made = set().union(*(used.get(part, set()) for part in row))
+        stale += [f"{sorted(row)} lists {name}" for name in sorted(imports - row - made)]
+    assert stale == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from glmcode.keys import KEY_VARIABLES
 from glmcode.tools import processes
 
 
@@ -115,7 +116,7 @@ def test_the_api_key_variables_are_left_out_of_every_child(tmp_path: Path, monke
 def test_the_key_variables_are_those_the_configuration_reads() -> None:
     from glmcode.config.layers import ENV_VARS
 
-    assert {name for names, field in ENV_VARS if field == "api_key" for name in names} == set(processes.KEY_VARIABLES)
+    assert {name for names, field in ENV_VARS if field == "api_key" for name in names} == set(KEY_VARIABLES)
 
 
 def test_kill_group_returns_even_when_popens_wait_lock_was_left_taken() -> None:

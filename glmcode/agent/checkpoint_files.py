@@ -62,7 +62,7 @@ def z_paths(paths: list[str]) -> bytes:
 
 def write_file(target: Path, data: bytes, mode: int, shown: str) -> None:
     """Puts `data` at `target` as a file (or symlink) of git `mode`; `shown` names it in errors."""
-    from glmcode.tools.changes import write_atomic
+    from glmcode.atomic import write_atomic
 
     if target.is_dir() and not target.is_symlink():
         try:

@@ -112,7 +112,7 @@ def _git(cwd: Path, *commands: tuple[str, ...]) -> list[str | None]:
     # GitPython's import alone runs `git version` and costs 60-70 ms.
     import subprocess
 
-    from glmcode.tools.processes import child_env
+    from glmcode.keys import child_env
 
     # A status must not take the index lock from the user's own git; and the repository's
     # configuration can make git run commands (fsmonitor, filters), which get no API key,

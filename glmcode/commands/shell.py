@@ -10,7 +10,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from glmcode.tools.processes import child_env, kill_group
+from glmcode.keys import child_env
+from glmcode.tools.processes import kill_group
 
 SHELL_SPAN = re.compile(r"!`([^`\n]+)`")
 TIMEOUT_S = 30.0

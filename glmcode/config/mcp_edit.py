@@ -44,7 +44,7 @@ def table_text(spec: ServerSpec) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    from glmcode.tools.changes import write_atomic
+    from glmcode.atomic import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"))

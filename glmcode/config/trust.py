@@ -42,7 +42,7 @@ def trust_project(root: Path, env: Mapping[str, str] | None = None) -> None:
     if key in roots:
         return
     roots.append(key)
-    from glmcode.tools.changes import write_atomic
+    from glmcode.atomic import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"trusted": roots}, indent=2) + "\n"

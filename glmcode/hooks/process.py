@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from glmcode.tools.processes import child_env, kill_group
+from glmcode.keys import child_env
+from glmcode.tools.processes import kill_group
 
 # What glmcode keeps of a hook's stdout and stderr: it reads a decision or a few lines of
 # context, never a log file.

@@ -4,7 +4,7 @@ they started.
 
 The model's shell commands and the fix check both run code glmcode did not write (a test
 suite, a build, whatever the model chose), so both start and stop their processes here; other
-programs glmcode runs (git, for fix) take their environment from `child_env`.
+programs glmcode runs (git, hooks) take their environment from `keys.child_env`.
 """
 
 from __future__ import annotations
@@ -19,21 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-# The variables glmcode reads its API key from. A command has no use for the key, and one that
-# prints its environment (`env`, a failing test's dump) would hand it to the model and the logs.
-KEY_VARIABLES = ("GLMCODE_API_KEY", "ZAI_API_KEY")
+from glmcode.keys import child_env
+
 # How often a wait looks at the process, the cancel flag and the clock.
 POLL_SECONDS = 0.05
 # After SIGTERM, how long the group gets to exit before SIGKILL.
 KILL_GRACE = 1.0
-
-
-def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """glmcode's own environment with `extra` on top and the API key variables taken out."""
-    env = {**os.environ, **(extra or {})}
-    for name in KEY_VARIABLES:
-        env.pop(name, None)
-    return env
 
 
 def start(

@@ -61,7 +61,7 @@ def last_message_path(path: str | None, cwd: Path) -> Path | None:
 
 def write_last_message(path: Path, text: str) -> str | None:
     """Writes the answer (atomically); the reason when it could not be written."""
-    from glmcode.tools.changes import write_atomic
+    from glmcode.atomic import write_atomic
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from glmcode.tools.processes import KEY_VARIABLES
+from glmcode.keys import KEY_VARIABLES
 
 if TYPE_CHECKING:
     import git

@@ -10,7 +10,7 @@ from typing import Any
 
 import git
 
-from glmcode.tools.processes import KEY_VARIABLES
+from glmcode.keys import KEY_VARIABLES
 
 
 class Git(git.Git):

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from glmcode.tools.changes import write_atomic
+from glmcode.atomic import write_atomic
 
 _HEADER = re.compile(r"^[ \t]*\[[ \t]*([^\[\]]+?)[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
 _ALLOW = re.compile(r"^[ \t]*[\"']?allow[\"']?[ \t]*=[ \t]*", re.MULTILINE)
