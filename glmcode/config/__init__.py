@@ -1,7 +1,9 @@
 """glmcode's settings: what they are (`settings`), how they are loaded from five layers
 (`layers`), what each accepts (`values`), reading the files (`files`), the error a bad one
 becomes (`errors`), which projects are trusted (`trust`) and what `glmcode config` shows
-(`display`). The names below are the ones the rest of glmcode imported from `glmcode.config`."""
+(`display`); and the MCP servers configured among them: where they come from (`mcp_sources`),
+one server's checked entry (`mcp_servers`) and adding or removing one (`mcp_edit`). The names
+below are the ones most of glmcode needs."""
 
 from glmcode.config.display import describe, mask_secret
 from glmcode.config.errors import ConfigError, MissingKeyError
