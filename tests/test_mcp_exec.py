@@ -348,3 +348,26 @@ def test_mcp_add_says_when_a_secret_goes_into_the_file_as_it_is(tmp_path: Path) 
                             "--header", "X-Team=core"], tmp_path)
     assert referred.returncode == 0, referred.stderr
     assert "note:" not in referred.stdout
+
+
+def test_mcp_add_says_which_definition_of_a_name_the_project_uses(tmp_path: Path) -> None:
+    json_file = tmp_path / ".mcp.json"
+    json_file.write_text(json.dumps({"mcpServers": {"calc": {"command": "calc-server"}}}))
+    user = run_glmcode(["mcp", "add", "calc", "--", sys.executable, str(CALC)], tmp_path)
+    assert user.returncode == 0, user.stderr
+    assert (f"note: {json_file} also defines calc; once you trust this project, "
+            "that one takes the place of the one just added\n") in user.stdout
+    trust_project(tmp_path, os.environ)
+    project = run_glmcode(["mcp", "add", "calc", "--scope", "project", "--", sys.executable, str(CALC)], tmp_path)
+    assert project.returncode == 0, project.stderr
+    notes = [line for line in project.stdout.splitlines() if line.startswith("note:")]
+    assert notes == ["note: ~/.config/glmcode/config.toml also defines calc; the one just added takes its place in this project",
+                     f"note: {json_file} also defines calc; the one just added takes its place in this project"]
+    json_file.unlink()
+    (tmp_path / ".glmcode" / "config.toml").unlink()
+    assert run_glmcode(["mcp", "remove", "calc", "--scope", "user"], tmp_path).returncode == 0
+    json_file.write_text(json.dumps({"mcpServers": {"calc": {"command": "calc-server"}}}))
+    again = run_glmcode(["mcp", "add", "calc", "--", sys.executable, str(CALC)], tmp_path)
+    assert f"note: {json_file} also defines calc; in this project that one takes the place of the one just added" in again.stdout
+    other = run_glmcode(["mcp", "add", "other", "--", sys.executable, str(CALC)], tmp_path)
+    assert "note:" not in other.stdout

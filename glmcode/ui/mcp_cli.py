@@ -120,9 +120,41 @@ def add_command(
             if _masked(key, value) != value:  # a secret, written as it is
                 out.write(f"note: {label} {key} is written into {tilde(path)} as it is; "
                           f"'{key}=${{VARIABLE}}' (in single quotes) keeps it in your environment instead\n")
+    for note in _shadowing(spec, root):
+        out.write(f"note: {note}\n")
     if scope == "project" and not _trusted(is_trusted, root):
         out.write("it starts once you run `glmcode trust` in this project\n")
     return 0
+
+
+def _shadowing(spec: Any, root: Path) -> list[str]:
+    """Which other file defines the same name, and which of the two this project uses: later
+    files win (the user's, then the project's `.mcp.json`, then its `.glmcode/config.toml`),
+    but a project's entries count only once it is trusted."""
+    from glmcode.config.errors import ConfigError
+    from glmcode.config.mcp_sources import all_definitions
+    from glmcode.config.trust import is_trusted
+
+    try:
+        definitions = [d for d in all_definitions(root, os.environ) if d.name == spec.name]
+    except ConfigError:
+        return []  # a broken file is named when glmcode starts
+    at = next((i for i, d in enumerate(definitions) if d.source == spec.source), None)
+    if at is None:
+        return []
+    trusted = _trusted(is_trusted, root)
+    notes = []
+    for i, other in enumerate(definitions):
+        if other.source == spec.source:
+            continue
+        if i < at:
+            verdict = "the one just added takes its place in this project"
+        elif other.scope == "project" and not trusted:
+            verdict = "once you trust this project, that one takes the place of the one just added"
+        else:
+            verdict = "in this project that one takes the place of the one just added"
+        notes.append(f"{other.source} also defines {spec.name}; {verdict}")
+    return notes
 
 
 def _trusted(is_trusted: Any, root: Path) -> bool:
