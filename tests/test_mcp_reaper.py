@@ -143,3 +143,26 @@ def test_a_command_that_cannot_be_run_is_reported_before_the_guard_starts(tmp_pa
     with pytest.raises(PermissionError):
         stdio_command(Launch(command="bin/plain", cwd=str(tmp_path)))
     assert stdio_command(Launch(command="bin/tool", cwd=str(tmp_path)))[1][-2:] == [str(tool), "bin/tool"]
+
+
+@linux_only
+def test_what_a_server_started_outside_its_group_ends_with_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "daemon"
+    # The daemon takes a session of its own, out of the group the guard ends, and says so
+    # before the server exits.
+    server = ("import os, sys, time\n"
+              "if os.fork() == 0:\n"
+              "    os.setsid()\n"
+              "    open(sys.argv[1] + '.part', 'w').write(str(os.getpid()))\n"
+              "    os.replace(sys.argv[1] + '.part', sys.argv[1])\n"
+              "    time.sleep(600)\n"
+              "while not os.path.exists(sys.argv[1]):\n"
+              "    time.sleep(0.01)\n")
+    try:
+        # Left running, the daemon would hold the guard's output open past the timeout.
+        ended = _guarded(os.getpid(), sys.executable, "-c", server, str(pid_file))
+        assert ended.returncode == 0, ended.stderr
+        assert not _alive(int(pid_file.read_text()))
+    finally:
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)

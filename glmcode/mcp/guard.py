@@ -7,7 +7,8 @@ The SDK starts this as the leader of a new process group, and the server runs in
 group: the SDK's own shutdown (stdin closed, then SIGTERM and SIGKILL to the group) reaches it
 exactly as it reached a server started directly. The kernel signals the guard when glmcode goes
 (PR_SET_PDEATHSIG); the guard then ends the group. When the server exits, whatever it started
-and left in the group is ended too, so nothing outlives it unseen.
+and left in the group is ended too, and so is what it started that left the group (a daemon's
+`setsid`): as the child subreaper, the guard inherits those once their parent is gone.
 
 It sits in front of every server start, so it imports nothing beyond the standard library's
 core, and glmcode runs it in isolated mode, away from any site-packages.
@@ -23,6 +24,8 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 # As long as the SDK gives a group after SIGTERM: a process may still shut down cleanly.
 _GRACE_S = 2.0
+# How often, within the grace, the guard looks for processes that came to it from outside the group.
+_POLL_S = 0.1
 _WATCHED = {signal.SIGTERM, signal.SIGCHLD}
 
 
@@ -84,17 +87,49 @@ def _reap(server: int) -> tuple[int | None, bool]:
 
 
 def _end_group(server: int) -> None:
-    """Ends what is left of the group (the server too, when glmcode is gone), giving it the grace."""
+    """Ends what is left of the group (the server too, when glmcode is gone), giving it the
+    grace; and what left the group (`setsid`, a daemon's double fork) once it has come to the
+    guard, which it does when the process that started it is gone."""
     os.killpg(0, signal.SIGTERM)  # the guard's own stays blocked
+    told: set[int] = set()
     deadline = time.monotonic() + _GRACE_S
     while _reap(server)[1]:
+        told |= _signal_children(signal.SIGTERM, told)
         left = deadline - time.monotonic()
         if left > 0:
-            signal.sigtimedwait({signal.SIGCHLD}, left)
+            signal.sigtimedwait({signal.SIGCHLD}, min(left, _POLL_S))
         else:
             # Those that would not go, and the guard with them: nobody waits for its status now.
+            _signal_children(signal.SIGKILL, set())
             os.killpg(0, signal.SIGKILL)
 
+
+def _signal_children(signum: int, skip: set[int]) -> set[int]:
+    """Signals the guard's children not in `skip`; the pids signalled."""
+    signalled = set()
+    for pid in _children() - skip:
+        try:
+            os.kill(pid, signum)
+            signalled.add(pid)
+        except ProcessLookupError:
+            pass
+    return signalled
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    found = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                # The parent's pid is the second field after the name, which may hold spaces.
+                if int(stat.read().rpartition(")")[2].split()[1]) == me:
+                    found.add(int(name))
+        except (OSError, ValueError, IndexError):
+            pass  # gone while being read
+    return found
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
