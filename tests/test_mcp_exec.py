@@ -371,3 +371,38 @@ def test_mcp_add_says_which_definition_of_a_name_the_project_uses(tmp_path: Path
     assert f"note: {json_file} also defines calc; in this project that one takes the place of the one just added" in again.stdout
     other = run_glmcode(["mcp", "add", "other", "--", sys.executable, str(CALC)], tmp_path)
     assert "note:" not in other.stdout
+
+
+def test_mcp_add_saves_a_relative_file_as_an_absolute_path_in_the_users_file(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "server.py").write_text(CALC.read_text())
+    added = run_glmcode(["mcp", "add", "calc", "--", sys.executable, "server.py", "--port", "7"], tools)
+    assert added.returncode == 0, added.stderr
+    full = str((tools / "server.py").resolve())
+    assert f"note: server.py is saved as {full}" in added.stdout
+    shown = run_glmcode(["mcp", "get", "calc"], tmp_path)
+    assert full in shown.stdout
+    # A project scope keeps the path as given: it names the project's own file.
+    (tools / ".git").mkdir()
+    project = run_glmcode(["mcp", "add", "local", "--scope", "project", "--", sys.executable, "server.py"], tools)
+    assert project.returncode == 0, project.stderr
+    assert "is saved as" not in project.stdout
+    assert '"server.py"' in (tools / ".glmcode" / "config.toml").read_text()
+
+
+def test_mcp_remove_leaves_the_projects_files_alone_unless_told(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    json_file = tmp_path / ".mcp.json"
+    json_file.write_text(json.dumps({"mcpServers": {"calc": {"command": "calc-server"}}}))
+    assert run_glmcode(["mcp", "add", "calc", "--", sys.executable, str(CALC)], tmp_path).returncode == 0
+    removed = run_glmcode(["mcp", "remove", "calc"], tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == "removed MCP server calc from ~/.config/glmcode/config.toml\n"
+    assert "calc" in json.loads(json_file.read_text())["mcpServers"]
+    again = run_glmcode(["mcp", "remove", "calc"], tmp_path)
+    assert again.returncode == 1
+    assert "this project defines it (remove it there with --scope project)" in again.stderr
+    project = run_glmcode(["mcp", "remove", "calc", "--scope", "project"], tmp_path)
+    assert project.returncode == 0, project.stderr
+    assert json.loads(json_file.read_text())["mcpServers"] == {}

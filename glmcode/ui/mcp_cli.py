@@ -18,7 +18,7 @@ def add_mcp_commands(app: Any) -> None:
     import typer
 
     mcp = typer.Typer(help="Manage MCP servers: list, get, add, remove.", no_args_is_help=True, rich_markup_mode=None)
-    scope_opt = typer.Option(None, "--scope", help="user (your config file) or project (.glmcode/config.toml).")
+    scope_opt = typer.Option(None, "--scope", help="user (your config file; the default) or project (.glmcode/config.toml, and for remove .mcp.json too).")
 
     @mcp.command("list")
     def list_(check: bool = typer.Option(True, "--check/--no-check", help="Start each server to see that it works.")) -> None:
@@ -88,6 +88,7 @@ def add_command(
     scope = scope or "user"
     if scope not in SCOPES:
         return _fail(f"--scope must be user or project, got {scope!r}")
+    resolved: list[tuple[str, str]] = []
     root = _root()
     path = user_config_file(os.environ) if scope == "user" else project_config_file(root)
     try:
@@ -100,6 +101,8 @@ def add_command(
                 return _fail("name the server: glmcode mcp add NAME -- CMD ARGS..., or NAME --url URL")
             if bool(command) == bool(url):
                 return _fail("give either a command (after --) or --url, not " + ("both" if url else "neither"))
+            if command and scope == "user":
+                command, resolved = _absolute(command, Path.cwd())
             table: dict[str, Any] = {"command": command[0], "args": command[1:]} if command else {"url": url}
             if env:
                 table["env"] = _pairs(env, "--env")
@@ -120,11 +123,29 @@ def add_command(
             if _masked(key, value) != value:  # a secret, written as it is
                 out.write(f"note: {label} {key} is written into {tilde(path)} as it is; "
                           f"'{key}=${{VARIABLE}}' (in single quotes) keeps it in your environment instead\n")
+    for word, full in resolved:
+        out.write(f"note: {word} is saved as {full}, so that every project starts this file and not one of its own\n")
     for note in _shadowing(spec, root):
         out.write(f"note: {note}\n")
     if scope == "project" and not _trusted(is_trusted, root):
         out.write("it starts once you run `glmcode trust` in this project\n")
     return 0
+
+
+def _absolute(command: list[str], here: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The command with each relative path to an existing file made absolute. A server in the
+    user's file starts in whichever workspace glmcode runs in, so `python server.py` kept as it is
+    would run each repository's own server.py, including one the user has not trusted."""
+    words, resolved = [], []
+    for index, word in enumerate(command):
+        path = Path(word).expanduser()
+        looks_like_path = index > 0 or os.sep in word
+        if looks_like_path and not word.startswith("-") and not path.is_absolute() and (here / path).is_file():
+            full = str((here / path).resolve())
+            resolved.append((word, full))
+            word = full
+        words.append(word)
+    return words, resolved
 
 
 def _shadowing(spec: Any, root: Path) -> list[str]:
@@ -157,6 +178,16 @@ def _shadowing(spec: Any, root: Path) -> list[str]:
     return notes
 
 
+def _project_defines(name: str, root: Path) -> bool:
+    from glmcode.config.errors import ConfigError
+    from glmcode.config.mcp_sources import all_definitions
+
+    try:
+        return any(d.name == name and d.scope == "project" for d in all_definitions(root, os.environ))
+    except ConfigError:
+        return False
+
+
 def _trusted(is_trusted: Any, root: Path) -> bool:
     from glmcode.config.errors import ConfigError
 
@@ -182,17 +213,16 @@ def _preset_spec(preset: str, name: str | None, path: Path, scope: str) -> Any:
 def remove_command(name: str, scope: str | None) -> int:
     from glmcode.config.errors import ConfigError, tilde
     from glmcode.config.mcp_edit import remove_from_json, remove_from_toml
-    from glmcode.paths import project_mcp_json
-    from glmcode.paths import project_config_file, user_config_file
+    from glmcode.paths import project_config_file, project_mcp_json, user_config_file
 
-    if scope is not None and scope not in SCOPES:
+    scope = scope or "user"
+    if scope not in SCOPES:
         return _fail(f"--scope must be user or project, got {scope!r}")
     root = _root()
-    places = []
-    if scope in (None, "user"):
-        places.append((user_config_file(os.environ), remove_from_toml))
-    if scope in (None, "project"):
-        places += [(project_config_file(root), remove_from_toml), (project_mcp_json(root), remove_from_json)]
+    # Without --scope project, the project's files are left alone: they may be shared and
+    # committed, and removing a name from them is the project's choice, not a side effect.
+    places = [(user_config_file(os.environ), remove_from_toml)] if scope == "user" else \
+        [(project_config_file(root), remove_from_toml), (project_mcp_json(root), remove_from_json)]
     removed = []
     try:
         for path, remove in places:
@@ -201,7 +231,10 @@ def remove_command(name: str, scope: str | None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     if not removed:
-        where = {"user": "your config file", "project": "this project's files"}.get(scope or "", "any config file")
+        if scope == "user" and _project_defines(name, root):
+            return _fail(f"no MCP server named {name} in your config file; this project defines it "
+                         f"(remove it there with --scope project)", 1)
+        where = {"user": "your config file", "project": "this project's files"}[scope]
         return _fail(f"no MCP server named {name} in {where}", 1)
     sys.stdout.write(f"removed MCP server {name} from {', '.join(removed)}\n")
     return 0
