@@ -75,7 +75,11 @@ def test_in_the_default_mode_exec_refuses_and_says_how_to_allow(fake_glm, pages,
     content = fake.requests[1].body["messages"][-1]["content"]
     assert "web_fetch reaches 127.0.0.1; it needs approval in auto-edit mode" in content
     assert "'web_fetch:127.0.0.1'" in content
+    assert "no mode does" in content
     assert "Refused web_fetch" in proc.stderr
+    # --full-auto would not open this machine either, so the hint names only the rule.
+    assert "the rule 'web_fetch:127.0.0.1' under [permissions] allow" in proc.stderr
+    assert "--full-auto" not in proc.stderr
 
 
 def test_stream_json_shows_the_web_tools_and_the_search_is_counted(fake_glm, pages, tmp_path) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from glmcode.permissions.policy import Policy, suggest_rule
 from glmcode.permissions.rules import Rule
+from glmcode.permissions.targets import names_inward_host
 
 
 def _decide(policy: Policy, url: str) -> str:
@@ -77,3 +78,17 @@ def test_a_rule_with_a_url_says_to_name_the_host(text: str) -> None:
 def test_web_search_runs_unasked_like_a_read() -> None:
     # The query goes to the provider that already holds the conversation.
     assert Policy("ask").decide("web_search", "read", {"query": "x"}).decision == "allow"
+
+
+@pytest.mark.parametrize("url, inward", [
+    ("http://localhost:8080/", True),
+    ("http://app.localhost/", True),
+    ("http://127.0.0.1:9000/x", True),
+    ("http://10.1.2.3/", True),
+    ("http://[::1]:8000/", True),
+    ("http://169.254.169.254/latest", True),
+    ("https://docs.python.org/3/", False),
+    ("https://8.8.8.8/", False),
+])
+def test_a_host_named_as_this_machine_or_a_private_network_is_seen_as_inward(url: str, inward: bool) -> None:
+    assert names_inward_host({"url": url}) is inward

@@ -17,6 +17,7 @@ from glmcode.events import ApprovalNeeded, Event, Notice, ToolCall, ToolCallFini
 from glmcode.llm.errors import redact
 from glmcode.llm.types import ModelReply
 from glmcode.permissions.policy import Policy, suggest_rule
+from glmcode.permissions.targets import names_inward_host
 from glmcode.tools.base import Tool, ToolContext, ToolError, ToolResult
 from glmcode.tools.registry import Registry
 
@@ -274,6 +275,11 @@ class ToolRunner:
         assert tool is not None
         rule = suggest_rule(tool.name, p.args)
         if self.approver is None:
+            if tool.kind == "web" and rule and names_inward_host(p.args):
+                yield Notice(f"Refused {tool.name}: {reason}. To allow it: the rule {rule!r} under "
+                             "[permissions] allow (no mode opens this machine or a private network)")
+                return (f"Not run: {reason}, and nobody can approve it in this run. Only the rule "
+                        f"{rule!r} allows it; no mode does. Continue without it if you can, or say what you need.")
             yield Notice(f"Refused {tool.name}: {reason}. {self.headless_hint}".strip())
             how = f"the rule {rule!r} or a more permissive mode" if rule else "a more permissive mode"
             return (
