@@ -360,7 +360,11 @@ def test_missing_key_message_names_the_reseller_key(
     settings = load_settings(project, env, {"provider": provider})
     with pytest.raises(MissingKeyError) as info:
         require_api_key(settings, env)
-    assert f"With --provider {provider}, put your {vendor} key in GLMCODE_API_KEY" in str(info.value)
+    message = str(info.value)
+    assert f"With --provider {provider}, give glmcode your {vendor} key" in message
+    assert 'export GLMCODE_API_KEY="your-key"' in message
+    # ZAI_API_KEY would be held back from the reseller, so the message must not offer it.
+    assert "export ZAI_API_KEY" not in message and "ZAI_API_KEY is set" not in message
 
 
 @pytest.mark.parametrize("secret", [KEY, "sk-" + "x" * 13 + "f9c2", "short", "", "a" * 15, "b" * 200])
@@ -458,7 +462,7 @@ def test_a_zai_key_never_goes_to_a_reseller(project: Path, env: dict[str, str]) 
     assert load_settings(project, zai).api_key == KEY
     resold = load_settings(project, zai, {"provider": "cometapi"})
     assert resold.api_key is None
-    with pytest.raises(MissingKeyError, match="glmcode never sends ZAI_API_KEY to CometAPI"):
+    with pytest.raises(MissingKeyError, match="ZAI_API_KEY is set, but glmcode never sends it to CometAPI"):
         require_api_key(resold, zai)
     own = load_settings(project, {**zai, "GLMCODE_API_KEY": "sk-comet"}, {"provider": "cometapi"})
     assert own.api_key == "sk-comet" and own.sources["api_key"] == "env GLMCODE_API_KEY"

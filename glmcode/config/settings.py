@@ -67,33 +67,36 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-
-
 def require_api_key(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     """The key, or a MissingKeyError saying every way to give one."""
     if settings.api_key:
         return settings.api_key
     config = tilde(user_config_file(env))
     vendor = RESELLERS.get(settings.provider)
-    resold = (
-        f"\nWith --provider {settings.provider}, put your {vendor} key in GLMCODE_API_KEY instead"
-        + (f"; glmcode never sends ZAI_API_KEY to {vendor}" if (os.environ if env is None else env).get("ZAI_API_KEY") else "")
-        + ".\n"
-        if vendor
-        else ""
-    )
-    message = (
-        "no API key found.\n"
-        "Give glmcode your Z.ai key in one of these ways:\n"
-        '  - export ZAI_API_KEY="your-key"\n'
-        "    (GLMCODE_API_KEY also works, and wins when both are set)\n"
-        f"  - or add this line to {config}:\n"
-        '        api_key = "your-key"\n'
-        "Z.ai has two kinds of keys, each with its own endpoint:\n"
-        "  - pay-as-you-go API keys use the default provider, zai;\n"
-        "  - GLM Coding Plan keys need --provider zai-coding, or provider = \"zai-coding\" in\n"
-        f"    {config}.\n"
-        "A key used on the other kind's endpoint fails with error 1113 (\"arrears\")."
-        f"{resold}"
-    )
+    if vendor:
+        # ZAI_API_KEY never goes to a reseller, so the Z.ai instructions would lead nowhere.
+        held_back = (os.environ if env is None else env).get("ZAI_API_KEY")
+        message = (
+            "no API key found.\n"
+            f"With --provider {settings.provider}, give glmcode your {vendor} key in one of these ways:\n"
+            '  - export GLMCODE_API_KEY="your-key"\n'
+            f"  - or add this line to {config}:\n"
+            '        api_key = "your-key"\n'
+            + (f"ZAI_API_KEY is set, but glmcode never sends it to {vendor}.\n" if held_back else "")
+            + "For a Z.ai key, use --provider zai or zai-coding instead."
+        )
+    else:
+        message = (
+            "no API key found.\n"
+            "Give glmcode your Z.ai key in one of these ways:\n"
+            '  - export ZAI_API_KEY="your-key"\n'
+            "    (GLMCODE_API_KEY also works, and wins when both are set)\n"
+            f"  - or add this line to {config}:\n"
+            '        api_key = "your-key"\n'
+            "Z.ai has two kinds of keys, each with its own endpoint:\n"
+            "  - pay-as-you-go API keys use the default provider, zai;\n"
+            "  - GLM Coding Plan keys need --provider zai-coding, or provider = \"zai-coding\" in\n"
+            f"    {config}.\n"
+            "A key used on the other kind's endpoint fails with error 1113 (\"arrears\")."
+        )
     raise MissingKeyError(message, path=user_config_file(env), key="api_key")
