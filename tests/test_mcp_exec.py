@@ -406,3 +406,17 @@ def test_mcp_remove_leaves_the_projects_files_alone_unless_told(tmp_path: Path) 
     project = run_glmcode(["mcp", "remove", "calc", "--scope", "project"], tmp_path)
     assert project.returncode == 0, project.stderr
     assert json.loads(json_file.read_text())["mcpServers"] == {}
+
+
+def test_mcp_list_says_an_untrusted_projects_server_is_not_started_rather_than_overriding(tmp_path: Path) -> None:
+    _config({"calc": _calc()})
+    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"calc": {"command": "npx", "args": ["calc"]}}}))
+    rows = run_glmcode(["mcp", "list", "--no-check"], tmp_path).stdout.splitlines()
+    project_row = next(row for row in rows if "npx" in row)
+    user_row = next(row for row in rows if "npx" not in row)
+    assert project_row.endswith("not started: the project is not trusted (glmcode trust)")
+    assert user_row.endswith("enabled")
+    trust_project(tmp_path, os.environ)
+    rows = run_glmcode(["mcp", "list", "--no-check"], tmp_path).stdout.splitlines()
+    assert next(row for row in rows if "npx" in row).endswith("enabled")
+    assert "overridden by" in next(row for row in rows if "npx" not in row)

@@ -244,6 +244,7 @@ def list_command(*, check: bool) -> int:
     from glmcode.config.errors import ConfigError
     from glmcode.config.layers import load_settings
     from glmcode.config.mcp_sources import all_definitions
+    from glmcode.config.trust import is_trusted
 
     root = _root()
     problems: list[str] = []
@@ -259,11 +260,13 @@ def list_command(*, check: bool) -> int:
         return 0
     used = {s.name: s for s in settings.mcp_servers}
     states = _check(settings.mcp_servers, settings.api_key) if check else {}
+    trusted = is_trusted(root, os.environ)
     for spec in defined:
-        if used.get(spec.name) is not None and used[spec.name].source != spec.source:
-            status = f"overridden by {used[spec.name].source}"
-        elif spec.name not in used:
+        # An untrusted project's entry is left out before any name is weighed against another.
+        if spec.scope == "project" and not trusted:
             status = "not started: the project is not trusted (glmcode trust)"
+        elif used.get(spec.name) is not None and used[spec.name].source != spec.source:
+            status = f"overridden by {used[spec.name].source}"
         elif not spec.enabled:
             status = "disabled"
         elif spec.name in states:
