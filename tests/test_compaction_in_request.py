@@ -32,7 +32,7 @@ def test_a_full_window_after_one_read_is_compacted_and_the_run_finishes(fake_glm
         model,
         model,
     ])
-    proc = run_glmcode(["exec", "--full-auto", "read a.txt"], tmp_path,
+    proc = run_glmcode(["exec", "--full-auto", "--verbose", "read a.txt"], tmp_path,
                        {"ZAI_API_KEY": KEY, "GLMCODE_BASE_URL": fake.base_url})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "a.txt says 42.\n"

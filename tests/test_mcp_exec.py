@@ -132,6 +132,7 @@ def test_servers_that_cannot_start_or_hang_are_named_and_the_run_goes_on(fake_gl
     assert "MCP server slow is not available: it did not start within 1s (startup_timeout_s)" in proc.stderr
     assert "hang: waiting forever" in proc.stderr  # the tail of its stderr
     assert "Going on without it." in proc.stderr and "/mcp restart" not in proc.stderr  # exec has none
+    assert "Waiting for MCP server" not in proc.stderr  # progress, for a terminal or --verbose only
     assert _tool_messages(fake.requests[1].body) == ["7"]
 
 

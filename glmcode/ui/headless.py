@@ -146,8 +146,8 @@ class Renderer:
 
 
 class TextRenderer(Renderer):
-    """The answer on stdout; progress (reasoning, tool calls, retries) on stderr when stderr is
-    a terminal or with --verbose; warnings and errors on stderr always."""
+    """The answer on stdout; progress (reasoning, tool calls, retries, info notices) on stderr
+    when stderr is a terminal or with --verbose; warnings and errors on stderr always."""
 
     def __init__(self, out: IO[str], err: IO[str], *, verbose: bool, structured: bool = False) -> None:
         self.out, self.err = out, err
@@ -204,8 +204,11 @@ class TextRenderer(Renderer):
             if self.progress:
                 self._say(f"   hook {event.event} {event.outcome} ({event.duration:.2f}s): {event.command}")
         elif isinstance(event, Notice):
-            self._end_out_line()
-            self._say(f"glmcode: {event.message}")
+            # A warning (a refused call, a server that failed) is for every run; an "info" note
+            # (waiting for a server, a compaction) is progress like the rest.
+            if event.level != "info" or self.progress:
+                self._end_out_line()
+                self._say(f"glmcode: {event.message}")
         elif isinstance(event, ImagesDescribed):
             if self.progress:
                 self._say(f"glmcode: {described_text(event)}")
