@@ -334,7 +334,7 @@ def build_app() -> Any:
     @app.command("trust")
     def trust_(path: str = typer.Argument(None, help="Project folder (default: this project).")) -> None:
         """Let this project's .glmcode/config.toml widen permissions."""
-        from glmcode.ui.settings_view import trust_command
+        from glmcode.ui.trust_view import trust_command
 
         raise typer.Exit(trust_command(path))
 

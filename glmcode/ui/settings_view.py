@@ -1,4 +1,4 @@
-"""`glmcode config` and `glmcode trust`: what the settings are, and whose word they are."""
+"""`glmcode config`: what the settings are, and whose word they are."""
 
 from __future__ import annotations
 
@@ -67,16 +67,3 @@ def _sandbox_in_force(settings: Any, cwd: Path) -> str:
     if choice.notice is not None:
         return f"none: {choice.notice}"
     return "off: commands run with your full rights"
-
-
-def trust_command(path: str | None) -> int:
-    from glmcode.config.trust import trust_project
-    from glmcode.paths import find_project_root
-
-    root = Path(path).expanduser().resolve() if path else find_project_root(Path.cwd())
-    if not root.is_dir():
-        sys.stderr.write(f"glmcode: {root} is not a folder\n")
-        return 2
-    trust_project(root, os.environ)
-    sys.stdout.write(f"trusted {root}: its .glmcode/config.toml may now widen permissions\n")
-    return 0
