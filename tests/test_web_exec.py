@@ -107,6 +107,16 @@ def test_no_web_turns_both_tools_off(fake_glm, tmp_path) -> None:
     assert "web_fetch" not in names and "web_search" not in names and "read_file" in names
 
 
+@pytest.mark.parametrize("provider", ["openrouter", "cometapi"])
+def test_a_reseller_is_offered_web_fetch_but_no_search_it_could_not_run(fake_glm, tmp_path, provider) -> None:
+    fake = fake_glm([{"content": "ok"}])
+    proc = run_glmcode(["exec", "--provider", provider, "--base-url", fake.base_url, "hi"], tmp_path,
+                       {"GLMCODE_API_KEY": KEY})
+    assert proc.returncode == 0, proc.stderr
+    names = [t["function"]["name"] for t in fake.requests[0].body["tools"]]
+    assert "web_fetch" in names and "web_search" not in names and "read_file" in names
+
+
 def test_web_false_in_the_config_turns_them_off_and_config_shows_it(fake_glm, tmp_path, isolated_home) -> None:
     _user_config(isolated_home, 'web = false\nweb_fetch_model = "glm-4.5-flash"\n')
     fake = fake_glm([{"content": "ok"}])

@@ -95,7 +95,7 @@ def open_workspace(
 
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
-    registry = registry or Registry.builtin(web=settings.web)
+    registry = (registry or Registry.builtin()).without(_tools_left_out(settings))
     from glmcode.subagents.wiring import with_task_tool
 
     registry, spawner = with_task_tool(registry, settings, env)
@@ -352,3 +352,13 @@ class _Background:
 def _resolve_dir(d: str, cwd: Path) -> Path:
     p = Path(d).expanduser()
     return (p if p.is_absolute() else cwd / p).resolve()
+
+
+def _tools_left_out(settings: Settings) -> tuple[str, ...]:
+    from glmcode.llm.catalog import RESELLERS
+    from glmcode.tools.registry import WEB_MODULES
+
+    if not settings.web:
+        return WEB_MODULES
+    # A reseller carries GLM's chat API but not its search API: the tool could only fail there.
+    return ("web_search",) if settings.provider in RESELLERS else ()

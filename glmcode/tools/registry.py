@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from glmcode.tools.base import Tool
@@ -33,11 +33,15 @@ class Registry:
         self._schemas = [t.schema() for t in self._tools.values()]
 
     @classmethod
-    def builtin(cls, only: Sequence[str] | None = None, *, web: bool = True) -> Registry:
+    def builtin(cls, only: Sequence[str] | None = None) -> Registry:
         names = BUILTIN_MODULES if only is None else tuple(only)
-        if not web:
-            names = tuple(n for n in names if n not in WEB_MODULES)
         return cls(importlib.import_module(f"glmcode.tools.{n}").TOOL for n in names)
+
+    def without(self, names: Collection[str]) -> Registry:
+        """These tools but `names`; this registry itself when it has none of them."""
+        if not any(n in self._tools for n in names):
+            return self
+        return Registry(t for n, t in self._tools.items() if n not in names)
 
     def set_group(self, prefix: str, tools: Iterable[Tool]) -> bool:
         """Replaces the tools whose names start with `prefix` (an extension's, which come and
