@@ -97,7 +97,7 @@ def _exit_now(code: int) -> None:
 # Options of the interactive session that take a value, so the value is not read as a command.
 _VALUE_OPTIONS = frozenset(
     {"-m", "--model", "--provider", "--base-url", "--permission-mode", "--add-dir", "-C", "--cd", "--max-tokens",
-     "--sandbox"}
+     "--sandbox", "--mcp-config"}
 )
 
 
@@ -216,6 +216,7 @@ def build_app() -> Any:
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """The interactive session (what `glmcode` with no command opens)."""
         flags = _flags(ctx.params)
@@ -242,6 +243,7 @@ def build_app() -> Any:
         max_tokens: int = max_tokens_opt,
         thinking: bool = thinking_opt,
         no_web: bool = no_web_opt,
+        mcp_config: list[str] = mcp_config_opt,
     ) -> None:
         """Continue an earlier session of this project (without an id: pick from the list)."""
         from glmcode.ui.sessions_cli import resume_command

@@ -138,3 +138,23 @@ def test_a_resource_typed_before_its_server_is_ready_waits_for_it(session, tmp_p
     gate.touch()
     term.wait("Noted.", timeout=SLOW)
     assert '<attached resource="calc:notes://today">\nbuy milk\n</attached>' in fake.requests[0].body["messages"][-1]["content"]
+
+
+def test_mcp_config_gives_the_session_servers_for_this_run(fake_glm, tmp_path: Path) -> None:
+    project = tmp_path / "flagged"
+    (project / ".git").mkdir(parents=True)
+    (project / "servers.json").write_text(json.dumps(
+        {"mcpServers": {"fcalc": {"command": sys.executable, "args": [str(CALC)], "startup_timeout_s": SLOW}}}))
+    call = {"tool_calls": [{"name": "mcp__fcalc__add", "arguments": {"a": 4, "b": 5}, "id": "c1"}]}
+    with sessions(fake_glm, project) as start:
+        # A relative file, and a first prompt after it: the file is the option's value, not a prompt.
+        term, fake, _ = start([call, {"content": "It is 9."}],
+                              ["--mcp-config", "servers.json", "--full-auto", "add 4 and 5"])
+        term.wait("It is 9.", timeout=SLOW)
+        _prompt_back(term)
+        term.send("/mcp\r")
+        screen = term.wait("● fcalc  ready")
+    assert fake.requests[0].body["messages"][-1]["content"] == "add 4 and 5"
+    assert fake.requests[1].body["messages"][-1]["content"] == "9"
+    assert not (project / ".glmcode" / "config.toml").exists()  # for this run only: nothing saved
+    assert "servers.json" in screen
