@@ -115,6 +115,8 @@ def test_a_reseller_is_offered_web_fetch_but_no_search_it_could_not_run(fake_glm
     assert proc.returncode == 0, proc.stderr
     names = [t["function"]["name"] for t in fake.requests[0].body["tools"]]
     assert "web_fetch" in names and "web_search" not in names and "read_file" in names
+    config = run_glmcode(["config", "--provider", provider], tmp_path, {"GLMCODE_API_KEY": KEY}).stdout
+    assert f"web tools:      web_fetch; no web_search with provider {provider}" in config
 
 
 def test_web_false_in_the_config_turns_them_off_and_config_shows_it(fake_glm, tmp_path, isolated_home) -> None:
@@ -122,8 +124,10 @@ def test_web_false_in_the_config_turns_them_off_and_config_shows_it(fake_glm, tm
     fake = fake_glm([{"content": "ok"}])
     assert run_glmcode(["exec", "hi"], tmp_path, _env(fake)).returncode == 0
     assert "web_fetch" not in json.dumps(fake.requests[0].body["tools"])
-    shown = {line.split()[0]: line.split()[1:] for line in
-             run_glmcode(["config"], tmp_path, {"ZAI_API_KEY": KEY}).stdout.splitlines() if line.strip()}
+    config = run_glmcode(["config"], tmp_path, {"ZAI_API_KEY": KEY}).stdout
+    table, after = config.split("\n\n", 1)
+    shown = {line.split()[0]: line.split()[1:] for line in table.splitlines()}
+    assert "web tools:      off (web = false)" in after
     assert shown["web"][0] == "false" and shown["web"][1].endswith("config.toml:1)")
     assert shown["web_fetch_model"][0] == "glm-4.5-flash"
 

@@ -95,7 +95,7 @@ def open_workspace(
 
     env = os.environ if env is None else env
     assert settings.api_key, "open_workspace needs a key: call require_api_key first"
-    registry = (registry or Registry.builtin()).without(_tools_left_out(settings))
+    registry = (registry or Registry.builtin()).without(tools_left_out(settings))
     from glmcode.subagents.wiring import with_task_tool
 
     registry, spawner = with_task_tool(registry, settings, env)
@@ -354,7 +354,8 @@ def _resolve_dir(d: str, cwd: Path) -> Path:
     return (p if p.is_absolute() else cwd / p).resolve()
 
 
-def _tools_left_out(settings: Settings) -> tuple[str, ...]:
+def tools_left_out(settings: Settings) -> tuple[str, ...]:
+    """The built-in tools these settings keep from the model."""
     from glmcode.llm.catalog import RESELLERS
     from glmcode.tools.registry import WEB_MODULES
 

@@ -32,6 +32,7 @@ def config_command(flags: dict[str, Any], *, cd: str | None) -> int:
     for key, value, source in rows:
         out.write(f"{key.ljust(width)}  {value.ljust(value_width)}  ({source})\n")
     out.write(f"\nsandbox:        {_sandbox_in_force(settings, cwd)}\n")
+    out.write(f"web tools:      {_web_tools(settings)}\n")
     out.write(f"user config:    {user_config_file(os.environ)}\n")
     out.write(f"project config: {project_config_file(settings.project_root)}\n")
     for warning in getattr(settings, "warnings", ()):
@@ -56,6 +57,18 @@ def _show_hooks(project_root: Path, files: ConfigFiles) -> int:
     for text in hooks.ignored:
         sys.stdout.write(f"note: {text}\n")
     return 0
+
+
+def _web_tools(settings: Any) -> str:
+    from glmcode.agent.setup import tools_left_out
+    from glmcode.llm.catalog import RESELLERS
+
+    if not settings.web:
+        return "off (web = false)"
+    if "web_search" in tools_left_out(settings):
+        return (f"web_fetch; no web_search with provider {settings.provider}, "
+                f"as {RESELLERS[settings.provider]} does not offer GLM's search API")
+    return "web_fetch, web_search"
 
 
 def _sandbox_in_force(settings: Any, cwd: Path) -> str:
