@@ -271,3 +271,25 @@ def test_cometapi_preset_talks_glm_under_its_v1_path(fake_glm, tmp_path: Path) -
     assert first.body["thinking"] == {"type": "enabled"}
     assert "tool_stream" not in first.body
     assert "1\talpha" in fake.requests[1].body["messages"][-1]["content"]
+
+
+def test_sigterm_ends_the_run_as_interrupted_with_its_result_and_session(fake_glm, tmp_path: Path, isolated_home: Path) -> None:
+    import os
+    import signal
+
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    shell = {"tool_calls": [{"name": "run_shell", "arguments": {"command": "echo started > started; sleep 60"}}]}
+    fake = fake_glm([shell, {"content": "never asked"}])
+    proc = subprocess.Popen([sys.executable, "-m", "glmcode", "exec", "--full-auto", "-o", "json", "wait"],
+                            cwd=tmp_path, env={**os.environ, **_env(fake)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo) as f:  # returns once the command is running
+        assert f.read() == "started\n"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    result = json.loads(stdout)
+    assert result["status"] == "interrupted" and len(fake.requests) == 1
+    [path] = (isolated_home / ".local" / "state" / "glmcode" / "sessions").rglob(f"{result['session_id']}.jsonl")
+    assert json.loads(path.read_text().splitlines()[-1])["type"] == "run_finished"

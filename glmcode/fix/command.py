@@ -8,9 +8,7 @@ happens after, Ctrl-C and SIGTERM included.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,7 +62,9 @@ def fix_command(options: FixOptions, flags: dict[str, Any], *, cd: str | None) -
     human = err if options.patch_out == "-" else sys.stdout
     view = FixView(options.output_format, human, err, verbose=options.verbose)
     run = _FixRun(options, task, repo, cwd, settings, view, attached)
-    with _sigterm_as_interrupt():
+    from glmcode.signals import sigterm_as_interrupt
+
+    with sigterm_as_interrupt():  # a cancelled CI job gets SIGTERM: the worktree is still removed
         patch = run.run()
     run.report.duration_s = time.monotonic() - started
     view.finish(run.report)
@@ -206,20 +206,3 @@ def _work_tree(repo: Repository, use_worktree: bool) -> Iterator[Path]:
 
     with TempWorktree(repo) as tree:
         yield tree.top
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A cancelled CI job gets SIGTERM: treat it as Ctrl-C so the worktree is removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

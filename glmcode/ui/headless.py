@@ -120,10 +120,10 @@ def exec_command(
         from glmcode.agent.structured import AnswerCheck
 
         prompt = AnswerCheck(ws.agent, spec).prompt(prompt)
-    from glmcode.ui.signals import sigterm_as_interrupt
+    from glmcode.signals import sigterm_as_interrupt
 
     try:
-        with sigterm_as_interrupt(ws.mcp is not None):  # so the servers are ended
+        with sigterm_as_interrupt():  # a run ended by SIGTERM closes like one ended by Ctrl-C
             drive(ws.agent.run(prompt) if attached is None else attached.run(ws.agent, prompt), renderer.handle)
     finally:
         ws.close()

@@ -56,7 +56,7 @@ def interactive_command(
     else:
         approver = PausingApprover(LineApprover(console, _read_line, save_rule))
     ws = open_workspace(settings, cwd, approver=approver, resume=earlier, hooks=run.hooks, mcp_restart=True)
-    from glmcode.ui.signals import sigterm_as_interrupt
+    from glmcode.signals import sigterm_as_interrupt
 
     try:
         session = Session(ws, console, terminal=terminal, approver=approver)

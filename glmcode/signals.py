@@ -1,4 +1,5 @@
-"""SIGTERM read as Ctrl-C, so a killed run still ends what it started (MCP servers)."""
+"""SIGTERM read as Ctrl-C, so a run that is killed (a cancelled CI job) still ends what it
+started: MCP servers, a check's processes, a worktree."""
 
 from __future__ import annotations
 
