@@ -98,8 +98,7 @@ class GlmcodeAgent:
         if earlier is not None:
             await earlier.close()
         session = await self._open(cwd, session_id, mcp_servers)
-        kinds = {name: tool.kind for name in session.ws.agent.runner.registry.names
-                 if (tool := session.ws.agent.runner.registry.get(name)) is not None}
+        kinds = session.ws.agent.runner.registry.kinds()
         for update in history_updates(session.ws.agent.messages[1:], session.ctx, kinds):
             await session.send(update)
         for notice in session.ws.notices:

@@ -14,6 +14,7 @@ from pathlib import Path
 from glmcode.commands.frontmatter import split_front_matter
 from glmcode.commands.shell import runs_shell
 from glmcode.config.errors import tilde
+from glmcode.config.trust import UNTIL_TRUSTED
 from glmcode.paths import PROJECT_DIR, config_dir
 
 COMMANDS_DIR = "commands"
@@ -71,7 +72,7 @@ def find_commands(
             if command is None:
                 continue
             if scope == "project" and not trusted and runs_shell(command.body):
-                ignored.append(f"{shown}: runs shell lines (!`...`), so /{name} is ignored until you run `glmcode trust`")
+                ignored.append(f"{shown}: runs shell lines (!`...`), so /{name} is ignored {UNTIL_TRUSTED}")
                 continue
             earlier = found.get(name)
             if earlier is not None and earlier.scope == "user" and scope == "project":

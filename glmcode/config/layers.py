@@ -17,7 +17,7 @@ from typing import Any
 from glmcode.config.errors import ConfigError, tilde
 from glmcode.config.files import ConfigFiles, read_file_layer
 from glmcode.config.settings import DEFAULTS, LISTS, Settings
-from glmcode.config.trust import is_trusted
+from glmcode.config.trust import UNTIL_TRUSTED, is_trusted
 from glmcode.config.values import VALIDATORS, Invalid
 from glmcode.llm.catalog import PROVIDERS, RESELLERS
 from glmcode.paths import find_project_root, home_dir, project_config_file, user_config_file
@@ -102,7 +102,7 @@ def _apply_project_file(builder: _Builder, path: Path, root: Path, env: Mapping[
             trusted = is_trusted(root, env)
         return trusted
 
-    hint = "ignored until you run `glmcode trust`"
+    hint = f"ignored {UNTIL_TRUSTED}"
     for name, (value, line) in layer.items():
         source = _where(path, line)
         if name == "add_dirs":

@@ -15,7 +15,7 @@ from pathlib import Path
 from glmcode.config.errors import ConfigError, tilde
 from glmcode.config.files import ConfigFiles
 from glmcode.config.mcp_servers import ServerSpec, parse_server
-from glmcode.config.trust import is_trusted
+from glmcode.config.trust import UNTIL_TRUSTED, is_trusted
 from glmcode.config.values import Invalid
 from glmcode.paths import project_config_file, project_mcp_json, user_config_file
 
@@ -101,7 +101,7 @@ def load_mcp_servers(
             for spec in project:
                 warnings.append(
                     f"{spec.source} defines the MCP server {spec.name} ({spec.target}); "
-                    "it is not started until you run `glmcode trust`"
+                    f"it is not started {UNTIL_TRUSTED}"
                 )
     for text in flag_files:
         chosen.update((s.name, s) for s in _flag_file(text, cwd, files))

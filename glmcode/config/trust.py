@@ -29,6 +29,11 @@ def _root_key(root: Path) -> str:
     return str(Path(root).expanduser().resolve())
 
 
+# How every message about a project entry held back for trust ends, so `glmcode trust` can
+# list those entries once they apply.
+UNTIL_TRUSTED = "until you run `glmcode trust`"
+
+
 def is_trusted(root: Path, env: Mapping[str, str] | None = None) -> bool:
     return _root_key(root) in _trusted_roots(trust_file(env))
 

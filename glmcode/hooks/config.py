@@ -12,7 +12,7 @@ from typing import Any
 
 from glmcode.config.errors import ConfigError, tilde
 from glmcode.config.files import ConfigFiles
-from glmcode.config.trust import is_trusted
+from glmcode.config.trust import UNTIL_TRUSTED, is_trusted
 from glmcode.config.values import show
 from glmcode.paths import project_config_file, user_config_file
 
@@ -57,7 +57,7 @@ def load_hooks(
     ignored: tuple[str, ...] = ()
     if project and not is_trusted(project_root, env):
         ignored = tuple(
-            f"project hook {h.event} ({h.command}) at {h.source} is ignored until you run `glmcode trust`"
+            f"project hook {h.event} ({h.command}) at {h.source} is ignored {UNTIL_TRUSTED}"
             for h in project
         )
         project = []

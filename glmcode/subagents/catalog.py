@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from glmcode.config.trust import UNTIL_TRUSTED
 from glmcode.subagents.definitions import (
     ALL_TOOLS,
     AgentDefinition,
@@ -65,7 +66,7 @@ def load_catalog(
             if scope == "project" and _may_change(agent, kinds) and not trusted():
                 warnings.append(
                     f"project agent {agent.name} may write files or run commands; "
-                    "ignored until you run `glmcode trust`"
+                    f"ignored {UNTIL_TRUSTED}"
                 )
                 continue
             agents[agent.name] = agent

@@ -22,11 +22,10 @@ def with_task_tool(registry: Registry, settings: Settings, env: Mapping[str, str
     from glmcode.llm.catalog import max_tokens_for
     from glmcode.paths import config_dir
 
-    tools = [t for n in registry.names if (t := registry.get(n)) is not None]
     catalog = load_catalog(
         Path(settings.project_root),
         config_dir(env),
-        {t.name: t.kind for t in tools},
+        registry.kinds(),
         lambda: is_trusted(settings.project_root, env),
     )
     spawner = Spawner(
@@ -35,4 +34,5 @@ def with_task_tool(registry: Registry, settings: Settings, env: Mapping[str, str
         max_turns=settings.subagent_max_turns,
         compact_threshold=settings.compact_threshold,
     )
+    tools = [t for n in registry.names if (t := registry.get(n)) is not None]
     return Registry([*tools, task_tool(spawner)]), spawner

@@ -56,6 +56,10 @@ class Registry:
         self._schemas = schemas
         return True
 
+    def kinds(self) -> dict[str, str]:
+        """Each tool's kind by its name, as permission rules and agent definitions read them."""
+        return {name: tool.kind for name, tool in self._tools.items()}
+
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-# Every message about a project entry held back for trust ends with one of these.
-_WAITING = re.compile(r"[;,]?\s*(?:it is not started|(?:so /\S+ )?is ignored|ignored) until you run `glmcode trust`$")
+# What comes before UNTIL_TRUSTED in those messages: how the entry is held back.
+_HELD = re.compile(r"[;,]?\s*(?:it is not started|(?:so /\S+ )?is ignored|ignored)\s*$")
 
 
 def trust_command(path: str | None) -> int:
@@ -49,6 +49,7 @@ def held_for_trust(root: Path, env: Mapping[str, str]) -> tuple[list[str], list[
     from glmcode.config.errors import ConfigError
     from glmcode.config.files import ConfigFiles
     from glmcode.config.layers import load_settings
+    from glmcode.config.trust import UNTIL_TRUSTED
     from glmcode.hooks.config import load_hooks
     from glmcode.paths import config_dir
     from glmcode.subagents.catalog import load_catalog
@@ -63,8 +64,7 @@ def held_for_trust(root: Path, env: Mapping[str, str]) -> tuple[list[str], list[
         notes += load_hooks(root, env, files).ignored
     except ConfigError as exc:
         problems.append(str(exc))
-    builtin = Registry.builtin()
-    kinds = {t.name: t.kind for n in builtin.names if (t := builtin.get(n)) is not None}
-    notes += load_catalog(root, config_dir(env), kinds, lambda: False).warnings
+    notes += load_catalog(root, config_dir(env), Registry.builtin().kinds(), lambda: False).warnings
     notes += find_commands(root, builtin_names(), env, trusted=False).ignored
-    return [_WAITING.sub("", text) for text in notes if _WAITING.search(text)], problems
+    held = [_HELD.sub("", text[: -len(UNTIL_TRUSTED)]) for text in notes if text.endswith(UNTIL_TRUSTED)]
+    return held, problems
